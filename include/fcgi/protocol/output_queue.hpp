@@ -1,0 +1,64 @@
+// The bytes a state machine has to send, in order, ready for writev().
+//
+// Small records are copied into one owned buffer; large payloads may be referenced instead
+// of copied (zero-copy), in which case the caller keeps them alive and unchanged until
+// consume() has passed them. The queue never performs I/O: a runtime gathers slices, writes
+// what the socket takes, and calls consume() with the count written.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include <fcgi/protocol/record.hpp>
+
+namespace fcgi::protocol {
+
+class output_queue {
+ public:
+  /// Appends a copy of `bytes`.
+  void append(bytes_view bytes);
+  /// Appends a reference to `bytes` (not copied): valid until consumed.
+  void append_reference(bytes_view bytes);
+  /// Appends `type` records carrying `content` (split and padded as encode_stream_records
+  /// does). Content of at least `reference_threshold` bytes is referenced, not copied.
+  void append_stream(record_type type, std::uint16_t request_id, bytes_view content,
+                     std::size_t reference_threshold);
+
+  [[nodiscard]] bool empty() const noexcept { return pending_ == 0; }
+  /// Bytes not yet consumed.
+  [[nodiscard]] std::size_t size() const noexcept { return pending_; }
+
+  /// Fills `slices` with the pending bytes, in order, from the front; returns how many slices
+  /// were filled (fewer than slices.size() means all pending bytes are covered).
+  std::size_t gather(std::span<bytes_view> slices) const noexcept;
+  /// Drops the first `count` pending bytes (count <= size()).
+  void consume(std::size_t count) noexcept;
+  /// Drops everything, e.g. when the connection is gone.
+  void clear() noexcept;
+
+ private:
+  struct segment {
+    const std::byte* external = nullptr;  ///< referenced bytes, or null for owned_
+    std::size_t offset = 0;               ///< into owned_ when external is null
+    std::size_t size = 0;
+  };
+  [[nodiscard]] bytes_view view(const segment& s) const noexcept;
+  /// Appends `count` uninitialised owned bytes and returns them.
+  mutable_bytes grow_owned(std::size_t count);
+  /// Drops consumed segments and owned bytes once they are a large share of the queue.
+  void compact() noexcept;
+
+  // Owned bytes grow without zero-filling (std::vector would memset every copy first).
+  std::unique_ptr<std::byte[]> owned_;  // NOLINT(modernize-avoid-c-arrays)
+  std::size_t owned_size_ = 0;
+  std::size_t owned_capacity_ = 0;
+  std::vector<segment> segments_;
+  std::size_t head_ = 0;          ///< first segment not fully consumed
+  std::size_t head_offset_ = 0;   ///< bytes of segments_[head_] already consumed
+  std::size_t pending_ = 0;
+};
+
+}  // namespace fcgi::protocol
