@@ -3,5 +3,5 @@ add_library(fcgi_warnings INTERFACE)
 target_compile_options(fcgi_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow
   -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
-  -Wnull-dereference -Wdouble-promotion -Wimplicit-fallthrough
+  -Wdouble-promotion -Wimplicit-fallthrough
   $<$<BOOL:${FCGI_WARNINGS_AS_ERRORS}>:-Werror>)

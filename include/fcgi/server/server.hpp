@@ -1,0 +1,103 @@
+// fcgi::server: the application runtime. Register handlers per role, then run().
+//
+//   int main(int argc, char** argv) {
+//     fcgi::server app(fcgi::server_config::from_args(argc, argv));
+//     app.responder([](fcgi::request& req, fcgi::response& res) {
+//       res.header("Content-Type", "text/plain").write("Hello, world!\n");
+//     });
+//     return app.run();
+//   }
+//
+// run() finds its socket the way FastCGI applications always have: fd 0 when it is a
+// listening socket (web servers, spawn-fcgi and fcgi-pm start apps so), else the sockets of
+// systemd socket activation, else the configured `listen` endpoints; when none applies and
+// the process was started as a CGI program, it serves that one request CGI-style and exits.
+//
+// Handlers run on the I/O thread that owns the connection, to completion, once the request's
+// input is complete (the body, and DATA for Filter): they never wait for the network, and a
+// front that sends the body before reading the response (Caddy) or stops sending it once it
+// has a response head (nginx) can never deadlock them.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fcgi/protocol/app_connection.hpp>
+#include <fcgi/server/request.hpp>
+#include <fcgi/server/response.hpp>
+
+namespace fcgi {
+
+struct server_config {
+  /// Endpoints to listen on when no socket was inherited (fd 0 or systemd).
+  std::vector<std::string> listen;
+  /// I/O threads, each with its own event loop; 1 is a lock-free configuration.
+  unsigned threads = 1;
+  /// Connections held at once; past it, new connections wait in the listen queue.
+  std::size_t max_connections = 10000;
+  /// Requests in progress at once, over all connections; past it: END_REQUEST{OVERLOADED}.
+  std::size_t max_requests = 10000;
+  /// Per-connection protocol settings (params limits, multiplexing, requests per connection).
+  protocol::app_settings protocol;
+  /// Largest request body (and Filter DATA) held for a handler; past it the request fails.
+  std::size_t max_body_bytes = 64 * 1024 * 1024;
+  /// Deadlines. A connection with no request and no byte received for `idle_timeout` is
+  /// closed; a request whose input stalls (no byte for `input_timeout`, e.g. slowloris) or
+  /// whose output is not read for `output_timeout` fails and its connection closes.
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
+  std::chrono::milliseconds input_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds output_timeout{std::chrono::seconds(60)};
+  /// After a stop request, in-flight requests get this long before connections are cut.
+  std::chrono::milliseconds stop_grace{std::chrono::seconds(30)};
+  /// Unix socket permissions for the listen endpoints (0 = leave to the umask).
+  unsigned socket_mode = 0;
+  /// Log lines go here (default: stderr with a timestamp). Called from I/O threads.
+  std::function<void(std::string_view line)> log;
+
+  /// Reads `--listen ENDPOINT` (repeatable), `--threads N` and `--help` from a command line.
+  /// Unknown options print a usage and exit(2); --help prints it and exits(0).
+  static server_config from_args(int argc, char** argv);
+};
+
+class server {
+ public:
+  using handler = std::function<void(request&, response&)>;
+
+  explicit server(server_config config = {});
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Registers the handler of a role; a role without a handler is answered UNKNOWN_ROLE.
+  server& responder(handler h);
+  server& authorizer(handler h);
+  server& filter(handler h);
+
+  /// Serves until stop() or SIGTERM/SIGINT, then finishes in-flight requests within
+  /// stop_grace. Returns the process exit status (0 on a clean stop). Throws
+  /// std::system_error when no socket can be opened, with a message naming the fix.
+  int run();
+  /// Asks run() to stop; safe from any thread and from signal handlers' threads.
+  void stop() noexcept;
+
+  struct stats {
+    std::uint64_t connections_accepted = 0;
+    std::uint64_t requests_completed = 0;
+    std::uint64_t requests_overloaded = 0;
+    std::uint64_t protocol_errors = 0;
+  };
+  /// Counters summed over all I/O threads (approximate while running).
+  [[nodiscard]] stats statistics() const noexcept;
+
+  class impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace fcgi

@@ -1,0 +1,346 @@
+#include "worker.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <exception>
+#include <string>
+
+namespace fcgi::detail {
+namespace {
+
+using protocol::app_event;
+using protocol::app_event_kind;
+
+constexpr std::size_t max_write_slices = 64;
+/// A handler's output past this is written out while it runs, keeping the queue short.
+constexpr std::size_t eager_flush_bytes = 256 * 1024;
+
+/// Bridges a response to its request on a connection.
+class connection_sink final : public response_sink {
+ public:
+  connection_sink(connection& c, protocol::request_key key) noexcept : connection_(c), key_(key) {}
+  bool write_stdout(std::string_view bytes) override { return connection_.write_stdout(key_, bytes); }
+  bool write_stderr(std::string_view bytes) override { return connection_.write_stderr(key_, bytes); }
+  void end(std::uint32_t app_status) override { connection_.end_request(key_, app_status); }
+  [[nodiscard]] bool aborted() const noexcept override { return connection_.request_aborted(key_); }
+
+ private:
+  connection& connection_;
+  protocol::request_key key_;
+};
+
+std::string describe_error(const protocol::protocol_error& e) {
+  return std::string(protocol::to_string(e.code)) + " (" + std::string(protocol::describe(e.code)) +
+         ") at byte " + std::to_string(e.offset) + ", request id " + std::to_string(e.request_id);
+}
+
+}  // namespace
+
+connection::connection(worker& owner, int fd, std::string peer)
+    : owner_(owner),
+      socket_(owner.io, fd),
+      peer_(std::move(peer)),
+      protocol_(owner.shared.config.protocol),
+      last_input_(clock::now()),
+      last_output_(last_input_) {
+  owner_.add(*this);
+}
+
+connection::~connection() { owner_.remove(*this); }
+
+void connection::start() { wait_readable(); }
+
+void connection::wait_readable() {
+  if (read_armed_ || closed_) return;
+  read_armed_ = true;
+  socket_.async_wait(asio::posix::stream_descriptor::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       self->read_armed_ = false;
+                       if (!ec) self->on_readable();
+                     });
+}
+
+void connection::wait_writable() {
+  if (write_armed_ || closed_) return;
+  write_armed_ = true;
+  socket_.async_wait(asio::posix::stream_descriptor::wait_write,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       self->write_armed_ = false;
+                       if (!ec) self->after_io();
+                     });
+}
+
+void connection::on_readable() {
+  std::byte* buffer = owner_.read_buffer.get();
+  // Drain until EAGAIN: the reactor is edge-triggered.
+  for (;;) {
+    const ssize_t n = ::read(socket_.native_handle(), buffer, worker::read_buffer_size);
+    if (n > 0) {
+      last_input_ = clock::now();
+      feed({buffer, static_cast<std::size_t>(n)});
+      if (closed_) return;
+      continue;
+    }
+    if (n == 0) {
+      // The web server closed: every request on the connection is cancelled (HOSTILE C-38).
+      close();
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    close("read failed");
+    return;
+  }
+  after_io();
+}
+
+void connection::after_io() {
+  if (closed_) return;
+  flush();
+  if (closed_) return;
+  if (protocol_.wants_close() && protocol_.output().empty()) {
+    close();
+    return;
+  }
+  if (stopping_ && requests_.empty() && protocol_.output().empty()) {
+    close();
+    return;
+  }
+  wait_readable();
+}
+
+void connection::feed(protocol::bytes_view input) {
+  in_feed_ = true;
+  for (app_event ev = protocol_.next_event(input); ev.kind != app_event_kind::need_more;
+       ev = protocol_.next_event(input)) {
+    on_event(ev);
+    if (closed_ || ev.kind == app_event_kind::connection_error) break;
+  }
+  in_feed_ = false;
+}
+
+void connection::on_event(const app_event& ev) {
+  switch (ev.kind) {
+    case app_event_kind::need_more:
+      break;
+    case app_event_kind::params_ready:
+      on_params_ready(ev);
+      break;
+    case app_event_kind::stdin_chunk:
+      on_input_chunk(ev, false);
+      break;
+    case app_event_kind::data_chunk:
+      on_input_chunk(ev, true);
+      break;
+    case app_event_kind::stdin_end:
+      on_input_end(ev, false);
+      break;
+    case app_event_kind::data_end:
+      on_input_end(ev, true);
+      break;
+    case app_event_kind::request_aborted:
+      if (request_state* state = find(ev.request)) {
+        state->aborted = true;
+        // Handlers run to completion, so an aborted request is one still waiting for input:
+        // answer for it now (spec 5.4).
+        if (!state->running) end_request(ev.request, 1);
+      }
+      break;
+    case app_event_kind::request_failed:
+      ++owner_.shared.protocol_errors;
+      owner_.shared.log("request failed: " + describe_error(ev.error) + " from " + peer_);
+      forget(ev.request);
+      break;
+    case app_event_kind::request_rejected:
+      break;
+    case app_event_kind::connection_error:
+      ++owner_.shared.protocol_errors;
+      close("protocol error: " + describe_error(ev.error));
+      break;
+  }
+}
+
+void connection::on_params_ready(const app_event& ev) {
+  shared_state& shared = owner_.shared;
+  if (shared.stopping.load(std::memory_order_relaxed) ||
+      shared.requests_in_flight.load(std::memory_order_relaxed) >= shared.config.max_requests) {
+    ++shared.requests_overloaded;
+    protocol_.reject_request(ev.request, protocol::protocol_status::overloaded);
+    return;
+  }
+  shared.requests_in_flight.fetch_add(1, std::memory_order_relaxed);
+  request_state& state = requests_.emplace_back();
+  state.key = ev.request;
+  state.req.emplace(ev.request_role, ev.params, ev.keep_conn);
+}
+
+void connection::on_input_chunk(const app_event& ev, bool is_data) {
+  request_state* state = find(ev.request);
+  if (state == nullptr) return;
+  std::string& buffer = is_data ? state->req->data_buffer() : state->req->body_buffer();
+  if (buffer.size() + ev.bytes.size() > owner_.shared.config.max_body_bytes) {
+    connection_sink sink(*this, ev.request);
+    response res(sink);
+    res.status(413, "Content Too Large").header("Content-Type", "text/plain");
+    res.write("request body too large\n");
+    res.end(1);
+    return;
+  }
+  buffer.append(protocol::as_chars(ev.bytes));
+}
+
+void connection::on_input_end(const app_event& ev, bool is_data) {
+  request_state* state = find(ev.request);
+  if (state == nullptr) return;
+  // A Filter's input ends with DATA (spec 6.4); every other role's with STDIN.
+  const bool is_filter = state->req->role() == protocol::role::filter;
+  if (is_filter != is_data) return;
+  run_handler(*state);
+}
+
+void connection::run_handler(request_state& state) {
+  const protocol::request_key key = state.key;
+  state.running = true;
+  // The handler may close this connection (a failed write), which drops `state`: work on a
+  // moved-out request. Its params stay valid: they live in the protocol's request slot.
+  request req = std::move(*state.req);
+  const server::handler& handler = owner_.shared.handlers[static_cast<std::size_t>(req.role())];
+  connection_sink sink(*this, key);
+  response res(sink);
+  std::uint32_t app_status = 0;
+  try {
+    handler(req, res);
+  } catch (const std::exception& e) {
+    owner_.shared.log(std::string("handler threw: ") + e.what() + " (" +
+                      std::string(req.script_name()) + ")");
+    app_status = 1;
+  } catch (...) {
+    owner_.shared.log("handler threw a non-exception (" + std::string(req.script_name()) + ")");
+    app_status = 1;
+  }
+  if (app_status != 0 && !res.ended()) {
+    // HOSTILE C-32: a 500 without detail if nothing was sent, a note on STDERR, status != 0.
+    if (!res.head_sent()) {
+      res.status(500, "Internal Server Error").header("Content-Type", "text/plain");
+    }
+    res.error_log("fcgikit: the request handler failed\n");
+  }
+  res.end(app_status);  // no-op when the handler ended it
+}
+
+bool connection::write_stdout(protocol::request_key key, std::string_view bytes) {
+  if (closed_) return false;
+  if (protocol_.write_stdout(key, protocol::as_bytes(bytes)) != protocol::errc{}) return false;
+  if (protocol_.output().size() >= eager_flush_bytes) flush();
+  return !closed_;
+}
+
+bool connection::write_stderr(protocol::request_key key, std::string_view bytes) {
+  if (closed_) return false;
+  return protocol_.write_stderr(key, protocol::as_bytes(bytes)) == protocol::errc{};
+}
+
+void connection::end_request(protocol::request_key key, std::uint32_t app_status) {
+  if (closed_) return;
+  if (protocol_.end_request(key, app_status) == protocol::errc{}) {
+    ++owner_.shared.requests_completed;
+  }
+  forget(key);
+  // Outside the read loop (e.g. a later completion) nothing else would send the answer.
+  if (!in_feed_) after_io();
+}
+
+bool connection::request_aborted(protocol::request_key key) const noexcept {
+  for (const request_state& state : requests_) {
+    if (state.key == key) return state.aborted || closed_;
+  }
+  return true;  // ended or unknown: nothing more can be written
+}
+
+connection::request_state* connection::find(protocol::request_key key) noexcept {
+  for (request_state& state : requests_) {
+    if (state.key == key) return &state;
+  }
+  return nullptr;
+}
+
+void connection::forget(protocol::request_key key) noexcept {
+  const auto it = std::find_if(requests_.begin(), requests_.end(),
+                               [key](const request_state& s) { return s.key == key; });
+  if (it == requests_.end()) return;
+  requests_.erase(it);
+  owner_.shared.requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void connection::flush() {
+  protocol::output_queue& out = protocol_.output();
+  while (!out.empty()) {
+    std::array<protocol::bytes_view, max_write_slices> slices;
+    const std::size_t count = out.gather(slices);
+    std::array<iovec, max_write_slices> iov{};
+    for (std::size_t i = 0; i < count; ++i) {
+      iov[i].iov_base = const_cast<std::byte*>(slices[i].data());  // NOLINT: writev takes void*
+      iov[i].iov_len = slices[i].size();
+    }
+    msghdr message{};
+    message.msg_iov = iov.data();
+    message.msg_iovlen = count;
+    // MSG_NOSIGNAL: a peer that vanished must not kill the process with SIGPIPE (HOSTILE C-39).
+    const ssize_t n = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      out.consume(static_cast<std::size_t>(n));
+      last_output_ = clock::now();
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      wait_writable();
+      return;
+    }
+    close("write failed");
+    return;
+  }
+}
+
+void connection::check_deadlines(clock::time_point now) {
+  if (closed_) return;
+  const server_config& config = owner_.shared.config;
+  if (!protocol_.output().empty()) {
+    if (now - last_output_ > config.output_timeout) close("output not read within output_timeout");
+    return;
+  }
+  const bool waiting_for_input = std::any_of(requests_.begin(), requests_.end(),
+                                             [](const request_state& s) { return !s.running; });
+  if (waiting_for_input || protocol_.active_requests() != requests_.size()) {
+    if (now - last_input_ > config.input_timeout) close("request input stalled past input_timeout");
+    return;
+  }
+  if (requests_.empty() && now - last_input_ > config.idle_timeout) close();
+}
+
+void connection::begin_stop() {
+  stopping_ = true;
+  if (requests_.empty() && protocol_.active_requests() == 0 && protocol_.output().empty()) close();
+}
+
+void connection::close(std::string_view why) {
+  if (closed_) return;
+  closed_ = true;
+  if (!why.empty()) owner_.shared.log(std::string(why) + " (" + (peer_.empty() ? "unix peer" : peer_) + "), closing");
+  for (const request_state& state : requests_) {
+    (void)state;
+    owner_.shared.requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
+  }
+  requests_.clear();
+  protocol_.output().clear();
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
+  socket_.close(ignored);
+  owner_.shared.connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace fcgi::detail

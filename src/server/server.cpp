@@ -1,0 +1,181 @@
+#include <fcgi/server/server.hpp>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+#include "cgi.hpp"
+#include "worker.hpp"
+
+namespace fcgi {
+
+class server::impl {
+ public:
+  explicit impl(server_config config) { shared.config = std::move(config); }
+
+  detail::shared_state shared;
+  std::vector<std::unique_ptr<detail::worker>> workers;
+  std::mutex workers_mutex;  ///< stop() may race run() setting workers up
+
+  std::vector<int> find_listeners();
+  void stop_workers() {
+    std::lock_guard lock(workers_mutex);
+    for (auto& w : workers) w->request_stop();
+  }
+};
+
+namespace {
+
+[[noreturn]] void usage(const char* program, int status) {
+  std::ostream& out = status == 0 ? std::cout : std::cerr;
+  out << "usage: " << program << " [--listen ENDPOINT]... [--threads N]\n"
+      << "\n"
+      << "A FastCGI application built with fcgikit.\n"
+      << "\n"
+      << "With no --listen it serves the listening socket on fd 0 (as web servers, spawn-fcgi\n"
+      << "and fcgi-pm start FastCGI applications) or the sockets of systemd socket activation\n"
+      << "(LISTEN_FDS). Started as a CGI program, it answers that one request and exits.\n"
+      << "\n"
+      << "  --listen ENDPOINT  unix:PATH, tcp:HOST:PORT, tcp:[IPV6]:PORT or tcp:PORT\n"
+      << "  --threads N        I/O threads (default 1)\n"
+      << "  --help             this text\n"
+      << "\n"
+      << "Environment: FCGI_WEB_SERVER_ADDRS=ADDR,... accepts TCP connections only from\n"
+      << "these addresses (FastCGI spec 3.2).\n";
+  std::exit(status);
+}
+
+}  // namespace
+
+server_config server_config::from_args(int argc, char** argv) {
+  server_config config;
+  const char* program = argc > 0 ? argv[0] : "app";
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto value = [&](std::string_view name) -> std::string {
+      if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=') {
+        return std::string(arg.substr(name.size() + 1));
+      }
+      if (i + 1 >= argc) {
+        std::cerr << program << ": " << name << " needs a value\n";
+        usage(program, 2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") usage(program, 0);
+    if (arg.starts_with("--listen")) {
+      config.listen.push_back(value("--listen"));
+    } else if (arg.starts_with("--threads")) {
+      const std::string text = value("--threads");
+      const int n = std::atoi(text.c_str());
+      if (n < 1 || n > 1024) {
+        std::cerr << program << ": --threads must be 1..1024, got '" << text << "'\n";
+        usage(program, 2);
+      }
+      config.threads = static_cast<unsigned>(n);
+    } else {
+      std::cerr << program << ": unknown option '" << arg << "'\n";
+      usage(program, 2);
+    }
+  }
+  return config;
+}
+
+server::server(server_config config) : impl_(std::make_unique<impl>(std::move(config))) {}
+server::~server() = default;
+
+server& server::responder(handler h) {
+  impl_->shared.handlers[static_cast<std::size_t>(protocol::role::responder)] = std::move(h);
+  return *this;
+}
+server& server::authorizer(handler h) {
+  impl_->shared.handlers[static_cast<std::size_t>(protocol::role::authorizer)] = std::move(h);
+  return *this;
+}
+server& server::filter(handler h) {
+  impl_->shared.handlers[static_cast<std::size_t>(protocol::role::filter)] = std::move(h);
+  return *this;
+}
+
+std::vector<int> server::impl::find_listeners() {
+  if (runtime::is_listening_socket(STDIN_FILENO)) return {STDIN_FILENO};
+  std::vector<int> fds = runtime::take_systemd_listeners();
+  if (!fds.empty()) return fds;
+  runtime::listen_options options;
+  if (shared.config.socket_mode != 0) options.mode = static_cast<mode_t>(shared.config.socket_mode);
+  for (const std::string& text : shared.config.listen) {
+    fds.push_back(runtime::open_listener(runtime::parse_endpoint(text), options));
+  }
+  return fds;
+}
+
+int server::run() {
+  detail::shared_state& shared = impl_->shared;
+  protocol::app_settings& settings = shared.config.protocol;
+  settings.accepted_roles = 0;
+  for (const protocol::role r : {protocol::role::responder, protocol::role::authorizer,
+                                 protocol::role::filter}) {
+    if (shared.handlers[static_cast<std::size_t>(r)]) settings.accepted_roles |= protocol::role_bit(r);
+  }
+  // GET_VALUES answers the real limits (spec 4.1).
+  settings.advertised_max_conns = static_cast<std::uint32_t>(
+      std::min<std::size_t>(shared.config.max_connections, UINT32_MAX));
+  settings.advertised_max_reqs = static_cast<std::uint32_t>(
+      std::min<std::size_t>(shared.config.max_requests, UINT32_MAX));
+
+  std::vector<int> fds = impl_->find_listeners();
+  if (fds.empty()) {
+    if (detail::started_as_cgi()) return detail::serve_cgi(shared.handlers, shared.config);
+    throw std::system_error(
+        std::make_error_code(std::errc::invalid_argument),
+        "no socket to serve: fd 0 is not a listening socket, LISTEN_FDS is not set and no "
+        "--listen ENDPOINT was given; start the app under a web server, spawn-fcgi or fcgi-pm, "
+        "or pass --listen unix:/path/app.sock");
+  }
+  shared.allowlist = runtime::address_allowlist::from_environment();
+  std::signal(SIGPIPE, SIG_IGN);  // belt and braces: every send uses MSG_NOSIGNAL
+
+  const unsigned count = std::max(1U, shared.config.threads);
+  {
+    std::lock_guard lock(impl_->workers_mutex);
+    for (unsigned i = 0; i < count; ++i) {
+      impl_->workers.push_back(std::make_unique<detail::worker>(shared, fds, i == 0));
+    }
+    impl_->workers.front()->on_signal = [this] { impl_->stop_workers(); };
+  }
+  for (const int fd : fds) {
+    if (fd != STDIN_FILENO) ::close(fd);  // each worker holds its own duplicate
+  }
+  if (shared.stopping) impl_->stop_workers();
+
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < count; ++i) {
+    threads.emplace_back([w = impl_->workers[i].get()] { w->run(); });
+  }
+  impl_->workers.front()->run();
+  for (std::thread& t : threads) t.join();
+  {
+    std::lock_guard lock(impl_->workers_mutex);
+    impl_->workers.clear();
+  }
+  return 0;
+}
+
+void server::stop() noexcept {
+  impl_->shared.stopping = true;
+  impl_->stop_workers();
+}
+
+server::stats server::statistics() const noexcept {
+  const detail::shared_state& shared = impl_->shared;
+  return {shared.connections_accepted.load(), shared.requests_completed.load(),
+          shared.requests_overloaded.load(), shared.protocol_errors.load()};
+}
+
+}  // namespace fcgi

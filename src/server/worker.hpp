@@ -1,0 +1,151 @@
+// Internal: one I/O thread's event loop, its acceptors and its connections.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <fcgi/protocol/app_connection.hpp>
+#include <fcgi/runtime/endpoint.hpp>
+#include <fcgi/server/server.hpp>
+
+namespace fcgi::detail {
+
+namespace asio = boost::asio;
+using clock = std::chrono::steady_clock;
+
+/// What all I/O threads share: configuration, handlers, process-wide limits and counters.
+struct shared_state {
+  server_config config;
+  std::array<server::handler, 4> handlers;  ///< indexed by protocol::role
+  runtime::address_allowlist allowlist;
+  std::atomic<std::size_t> requests_in_flight{0};
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> stopping{false};
+  std::atomic<std::uint64_t> connections_accepted{0};
+  std::atomic<std::uint64_t> requests_completed{0};
+  std::atomic<std::uint64_t> requests_overloaded{0};
+  std::atomic<std::uint64_t> protocol_errors{0};
+
+  void log(std::string_view line) const;
+};
+
+class worker;
+
+/// One accepted socket: reads are fed to the protocol state machine, its events run
+/// handlers, its output queue is written back. Lives on one worker's thread only.
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  connection(worker& owner, int fd, std::string peer);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  void start();
+  void close(std::string_view why = {});
+  /// Called by the worker's sweep: closes the connection past a deadline.
+  void check_deadlines(clock::time_point now);
+  /// On stop: close now if no request is in progress, else once they finish.
+  void begin_stop();
+  [[nodiscard]] bool closed() const noexcept { return closed_; }
+
+  // Used by the response sink of a request on this connection.
+  bool write_stdout(protocol::request_key key, std::string_view bytes);
+  bool write_stderr(protocol::request_key key, std::string_view bytes);
+  void end_request(protocol::request_key key, std::uint32_t app_status);
+  [[nodiscard]] bool request_aborted(protocol::request_key key) const noexcept;
+
+  connection* prev = nullptr;  ///< the worker's intrusive list
+  connection* next = nullptr;
+
+ private:
+  struct request_state {
+    protocol::request_key key;
+    std::optional<request> req;
+    bool aborted = false;
+    bool running = false;
+  };
+
+  void wait_readable();
+  void wait_writable();
+  void on_readable();
+  void feed(protocol::bytes_view input);
+  void on_event(const protocol::app_event& ev);
+  void on_params_ready(const protocol::app_event& ev);
+  void on_input_chunk(const protocol::app_event& ev, bool is_data);
+  void on_input_end(const protocol::app_event& ev, bool is_data);
+  void run_handler(request_state& state);
+  void forget(protocol::request_key key) noexcept;
+  request_state* find(protocol::request_key key) noexcept;
+  void flush();
+  void after_io();
+
+  worker& owner_;
+  asio::posix::stream_descriptor socket_;
+  std::string peer_;
+  protocol::app_connection protocol_;
+  std::vector<request_state> requests_;
+  clock::time_point last_input_;
+  clock::time_point last_output_;
+  bool read_armed_ = false;
+  bool write_armed_ = false;
+  bool closed_ = false;
+  bool stopping_ = false;
+  bool in_feed_ = false;
+};
+
+class worker {
+ public:
+  worker(shared_state& shared, const std::vector<int>& listen_fds, bool handle_signals);
+  ~worker();
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  void run();
+  /// Thread-safe: asks this worker to stop accepting and drain.
+  void request_stop();
+
+  shared_state& shared;
+  asio::io_context io{1};
+  /// One read buffer per thread: a connection reads only when readable and consumes at once,
+  /// so idle connections hold no buffer.
+  std::unique_ptr<std::byte[]> read_buffer;  // NOLINT(modernize-avoid-c-arrays)
+  static constexpr std::size_t read_buffer_size = 64 * 1024;
+
+  void add(connection& c) noexcept;
+  void remove(connection& c) noexcept;
+
+  /// Called on this worker's thread when SIGTERM/SIGINT arrives (worker 0 only).
+  std::function<void()> on_signal;
+
+ private:
+  struct acceptor {
+    std::unique_ptr<asio::posix::stream_descriptor> descriptor;
+    bool armed = false;
+  };
+  void arm_accept(acceptor& a);
+  void on_acceptable(acceptor& a);
+  void arm_sweep();
+  void begin_stop();
+  void finish_if_drained();
+
+  std::vector<acceptor> acceptors_;
+  asio::steady_timer sweep_;
+  asio::steady_timer grace_;
+  std::unique_ptr<struct signal_waiter> signals_;
+  connection* connections_ = nullptr;
+  std::size_t connection_count_ = 0;
+  bool stopping_ = false;
+  bool paused_ = false;
+};
+
+}  // namespace fcgi::detail
