@@ -104,6 +104,7 @@ server& server::filter(handler h) {
 }
 
 std::vector<int> server::impl::find_listeners() {
+  if (!shared.config.listen_fds.empty()) return shared.config.listen_fds;
   if (runtime::is_listening_socket(STDIN_FILENO)) return {STDIN_FILENO};
   std::vector<int> fds = runtime::take_systemd_listeners();
   if (!fds.empty()) return fds;

@@ -36,6 +36,9 @@ namespace fcgi {
 struct server_config {
   /// Endpoints to listen on when no socket was inherited (fd 0 or systemd).
   std::vector<std::string> listen;
+  /// Listening sockets already open (e.g. made by an embedding program or a test); the server
+  /// takes ownership. When set, fd 0, systemd and `listen` are not consulted.
+  std::vector<int> listen_fds;
   /// I/O threads, each with its own event loop; 1 is a lock-free configuration.
   unsigned threads = 1;
   /// Connections held at once; past it, new connections wait in the listen queue.
