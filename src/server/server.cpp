@@ -117,6 +117,15 @@ std::vector<int> server::impl::find_listeners() {
 }
 
 int server::run() {
+  try {
+    return run_or_throw();
+  } catch (const std::exception& e) {
+    impl_->shared.log(std::string("cannot start: ") + e.what());
+    return 1;
+  }
+}
+
+int server::run_or_throw() {
   detail::shared_state& shared = impl_->shared;
   protocol::app_settings& settings = shared.config.protocol;
   settings.accepted_roles = 0;
@@ -133,8 +142,7 @@ int server::run() {
   std::vector<int> fds = impl_->find_listeners();
   if (fds.empty()) {
     if (detail::started_as_cgi()) return detail::serve_cgi(shared.handlers, shared.config);
-    throw std::system_error(
-        std::make_error_code(std::errc::invalid_argument),
+    throw std::runtime_error(
         "no socket to serve: fd 0 is not a listening socket, LISTEN_FDS is not set and no "
         "--listen ENDPOINT was given; start the app under a web server, spawn-fcgi or fcgi-pm, "
         "or pass --listen unix:/path/app.sock");

@@ -82,9 +82,11 @@ class server {
   server& filter(handler h);
 
   /// Serves until stop() or SIGTERM/SIGINT, then finishes in-flight requests within
-  /// stop_grace. Returns the process exit status (0 on a clean stop). Throws
-  /// std::system_error when no socket can be opened, with a message naming the fix.
+  /// stop_grace. Returns the process exit status: 0 on a clean stop, 1 when it cannot start
+  /// (no socket, an endpoint taken, ...), after logging why and how to fix it.
   int run();
+  /// As run(), but start-up failures are thrown (std::system_error, std::invalid_argument).
+  int run_or_throw();
   /// Asks run() to stop; safe from any thread and from signal handlers' threads.
   void stop() noexcept;
 
