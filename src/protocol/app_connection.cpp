@@ -72,7 +72,8 @@ app_event app_connection::read_header(bytes_view& input) {
     input = input.subspan(header_size);
   } else {
     const std::size_t n = std::min(header_size - header_fill_, input.size());
-    std::copy_n(input.begin(), n, header_bytes_.begin() + static_cast<std::ptrdiff_t>(header_fill_));
+    std::copy_n(input.begin(), n,
+                header_bytes_.begin() + static_cast<std::ptrdiff_t>(header_fill_));
     header_fill_ += n;
     input = input.subspan(n);
     offset_ += n;
@@ -99,10 +100,10 @@ app_event app_connection::read_content(bytes_view& input) {
     content_left_ -= n;
     request_slot* slot = nullptr;
     switch (sink_) {
-      case content_sink::discard:
-        break;
+      case content_sink::discard: break;
       case content_sink::begin_body:
-        std::copy_n(chunk.begin(), n, body_bytes_.begin() + static_cast<std::ptrdiff_t>(body_fill_));
+        std::copy_n(chunk.begin(), n,
+                    body_bytes_.begin() + static_cast<std::ptrdiff_t>(body_fill_));
         body_fill_ += n;
         break;
       case content_sink::get_values:
@@ -195,15 +196,13 @@ app_event app_connection::on_header() {
 
 app_event app_connection::on_content_end() {
   switch (sink_) {
-    case content_sink::begin_body:
-      return on_begin_request();
+    case content_sink::begin_body: return on_begin_request();
     case content_sink::get_values: {
       app_event ev = answer_get_values(management_);
       management_.clear();
       return ev;
     }
-    default:
-      return {};
+    default: return {};
   }
 }
 
@@ -211,11 +210,13 @@ app_event app_connection::on_begin_request() {
   begin_request_body body;
   decode_begin_request_body(body_bytes_, body);
   const std::uint16_t id = header_.request_id;
-  const bool known_role = body.role >= 1 && body.role <= 3 &&
-                          (settings_.accepted_roles & (1U << body.role)) != 0;
-  if (!known_role) return reject(id, protocol_status::unknown_role);
-  if (active_count_ != 0 && !settings_.multiplex) return reject(id, protocol_status::cant_mpx_conn);
-  if (active_count_ >= settings_.max_requests) return reject(id, protocol_status::overloaded);
+  const bool known_role =
+      body.role >= 1 && body.role <= 3 && (settings_.accepted_roles & (1U << body.role)) != 0;
+  if (!known_role) return reject(id, protocol_status::unknown_role, body.keep_conn());
+  if (active_count_ != 0 && !settings_.multiplex)
+    return reject(id, protocol_status::cant_mpx_conn, body.keep_conn());
+  if (active_count_ >= settings_.max_requests)
+    return reject(id, protocol_status::overloaded, body.keep_conn());
   request_slot& slot = allocate_slot();
   slot.active = true;
   slot.request_role = static_cast<role>(body.role);
@@ -281,8 +282,7 @@ app_event app_connection::on_stdin_header(request_slot& slot) {
     if (length_known && slot.stdin_received < slot.content_length) {
       return fail_request(slot, errc::stdin_shorter_than_content_length);
     }
-    slot.phase =
-        slot.request_role == role::filter ? input_phase::data_stream : input_phase::done;
+    slot.phase = slot.request_role == role::filter ? input_phase::data_stream : input_phase::done;
     return event_for(app_event_kind::stdin_end, slot.key);
   }
   if (length_known && slot.stdin_received + header_.content_length > slot.content_length) {
@@ -386,8 +386,7 @@ void app_connection::release(request_slot& slot) noexcept {
   --active_count_;
 }
 
-void app_connection::finish(request_slot& slot, std::uint32_t app_status,
-                            protocol_status status) {
+void app_connection::finish(request_slot& slot, std::uint32_t app_status, protocol_status status) {
   const std::uint16_t id = slot.key.id;
   output_.append(make_empty_record(record_type::stdout_stream, id));  // §6.1: stream always sent
   if (slot.stderr_written) output_.append(make_empty_record(record_type::stderr_stream, id));
@@ -396,8 +395,10 @@ void app_connection::finish(request_slot& slot, std::uint32_t app_status,
   release(slot);
 }
 
-app_event app_connection::reject(std::uint16_t id, protocol_status status) {
+app_event app_connection::reject(std::uint16_t id, protocol_status status, bool keep_conn) {
   output_.append(make_end_request(id, 0, status));
+  // §5.1/§5.5: a rejection is this request's response; without KEEP_CONN we close after it.
+  if (!keep_conn) close_pending_ = true;
   ++stats_.requests_rejected;
   app_event ev = event_for(app_event_kind::request_rejected, {id, 0});
   ev.rejected_status = status;
@@ -406,6 +407,7 @@ app_event app_connection::reject(std::uint16_t id, protocol_status status) {
 
 errc app_connection::write_stream(request_key request, record_type type, bytes_view bytes,
                                   bool reference) {
+  if (failed_) return errc::connection_closed;
   request_slot* slot = find_active(request);
   if (slot == nullptr || !slot->started) return errc::request_not_active;
   if (slot->phase == input_phase::stdin_stream && slot->request_role == role::filter) {
@@ -431,6 +433,7 @@ errc app_connection::write_stdout_reference(request_key request, bytes_view byte
 }
 
 errc app_connection::end_request(request_key request, std::uint32_t app_status) {
+  if (failed_) return errc::connection_closed;
   request_slot* slot = find_active(request);
   if (slot == nullptr || !slot->started) return errc::request_not_active;
   finish(*slot, app_status, protocol_status::request_complete);
@@ -438,6 +441,7 @@ errc app_connection::end_request(request_key request, std::uint32_t app_status) 
 }
 
 errc app_connection::reject_request(request_key request, protocol_status status) {
+  if (failed_) return errc::connection_closed;
   request_slot* slot = find_active(request);
   if (slot == nullptr || !slot->started) return errc::request_not_active;
   finish(*slot, 0, status);

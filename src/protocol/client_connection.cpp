@@ -63,6 +63,7 @@ result<request_key> client_connection::begin_request(role r, bool keep_conn) {
 }
 
 errc client_connection::send_params(request_key request, std::span<const param> params) {
+  if (failed_) return errc::connection_closed;
   request_slot* slot = find_active(request);
   if (slot == nullptr) return errc::request_not_active;
   if (slot->phase != send_phase::params) return errc::stream_already_ended;
@@ -108,10 +109,11 @@ namespace {
 
 /// Why a stream of `wanted` phase cannot be written while the request is in `current`.
 template <class Phase>
-errc phase_error(Phase current, Phase wanted, Phase params_phase) noexcept {
+errc phase_error(Phase current, Phase wanted, Phase stdin_phase) noexcept {
   if (current == wanted) return errc{};
   if (current < wanted) {
-    return current == params_phase ? errc::stdin_before_params_end : errc::data_before_stdin_end;
+    // Writing STDIN too early means PARAMS is still open; DATA too early, STDIN is (§6.4).
+    return wanted == stdin_phase ? errc::stdin_before_params_end : errc::data_before_stdin_end;
   }
   return errc::stream_already_ended;
 }
@@ -120,24 +122,28 @@ errc phase_error(Phase current, Phase wanted, Phase params_phase) noexcept {
 
 errc client_connection::send_stream(request_key request, send_phase phase, record_type type,
                                     bytes_view bytes, bool reference) {
+  if (failed_) return errc::connection_closed;
   request_slot* slot = find_active(request);
   if (slot == nullptr) return errc::request_not_active;
   if (phase == send_phase::data_stream && slot->request_role != role::filter) {
     return errc::data_for_non_filter;
   }
-  if (const errc e = phase_error(slot->phase, phase, send_phase::params); e != errc{}) return e;
+  if (const errc e = phase_error(slot->phase, phase, send_phase::stdin_stream); e != errc{})
+    return e;
   output_.append_stream(type, request.id, bytes,
                         reference ? settings_.reference_threshold : never_reference);
   return errc{};
 }
 
 errc client_connection::end_stream(request_key request, send_phase phase, record_type type) {
+  if (failed_) return errc::connection_closed;
   request_slot* slot = find_active(request);
   if (slot == nullptr) return errc::request_not_active;
   if (phase == send_phase::data_stream && slot->request_role != role::filter) {
     return errc::data_for_non_filter;
   }
-  if (const errc e = phase_error(slot->phase, phase, send_phase::params); e != errc{}) return e;
+  if (const errc e = phase_error(slot->phase, phase, send_phase::stdin_stream); e != errc{})
+    return e;
   output_.append(make_empty_record(type, request.id));
   if (phase == send_phase::params) {
     slot->phase = send_phase::stdin_stream;
@@ -150,6 +156,7 @@ errc client_connection::end_stream(request_key request, send_phase phase, record
 }
 
 errc client_connection::abort_request(request_key request) {
+  if (failed_) return errc::connection_closed;
   request_slot* slot = find_active(request);
   if (slot == nullptr) return errc::request_not_active;
   if (slot->abort_sent) return errc{};
@@ -235,8 +242,7 @@ client_event client_connection::on_header() {
   const auto type = static_cast<record_type>(header_.type);
   switch (type) {
     case record_type::stdout_stream:
-    case record_type::stderr_stream:
-      return on_stream_header(type);
+    case record_type::stderr_stream: return on_stream_header(type);
     case record_type::end_request: {
       if (id == null_request_id) return fail_connection(errc::application_record_on_null_id);
       const request_slot* slot = find_active(id);
@@ -265,8 +271,7 @@ client_event client_connection::on_header() {
     case record_type::params:
     case record_type::stdin_stream:
     case record_type::data:
-    case record_type::get_values:
-      return fail_connection(errc::record_type_wrong_direction);
+    case record_type::get_values: return fail_connection(errc::record_type_wrong_direction);
   }
   ++stats_.ignored_records;  // a type this version does not define: skip it
   return {};
@@ -298,14 +303,13 @@ client_event client_connection::read_content(bytes_view& input) {
     offset_ += n;
     content_left_ -= n;
     switch (sink_) {
-      case content_sink::discard:
-        break;
+      case content_sink::discard: break;
       case content_sink::stdout_stream:
       case content_sink::stderr_stream: {
-        client_event ev = event_for(sink_ == content_sink::stdout_stream
-                                        ? client_event_kind::stdout_chunk
-                                        : client_event_kind::stderr_chunk,
-                                    current_);
+        client_event ev =
+            event_for(sink_ == content_sink::stdout_stream ? client_event_kind::stdout_chunk
+                                                           : client_event_kind::stderr_chunk,
+                      current_);
         ev.bytes = chunk;
         return ev;
       }
@@ -364,8 +368,7 @@ client_event client_connection::on_content_end(bytes_view whole_content) {
       ev.values = param_list(whole_content);
       return ev;
     }
-    default:
-      return {};
+    default: return {};
   }
 }
 

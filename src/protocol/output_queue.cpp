@@ -22,7 +22,8 @@ bytes_view output_queue::view(const segment& s) const noexcept {
 
 mutable_bytes output_queue::grow_owned(std::size_t count) {
   if (owned_capacity_ - owned_size_ < count) {
-    const std::size_t capacity = std::max({owned_capacity_ * 2, owned_size_ + count, std::size_t{4096}});
+    const std::size_t capacity =
+        std::max({owned_capacity_ * 2, owned_size_ + count, std::size_t{4096}});
     auto bigger = std::make_unique_for_overwrite<std::byte[]>(capacity);  // NOLINT
     if (owned_size_ != 0) std::memcpy(bigger.get(), owned_.get(), owned_size_);
     owned_ = std::move(bigger);
@@ -56,11 +57,13 @@ void output_queue::append_reference(bytes_view bytes) {
 
 void output_queue::append_stream(record_type type, std::uint16_t request_id, bytes_view content,
                                  std::size_t reference_threshold) {
+  // The threshold applies to the whole payload: every record of a large one is referenced.
+  const bool reference = content.size() >= reference_threshold;
   while (!content.empty()) {
     const std::size_t chunk = std::min(content.size(), max_aligned_content_length);
     const bytes_view piece = content.first(chunk);
     const std::uint8_t padding = padding_for(chunk);
-    if (chunk >= reference_threshold) {
+    if (reference) {
       record_header header;
       header.type = static_cast<std::uint8_t>(type);
       header.request_id = request_id;

@@ -41,10 +41,10 @@ std::size_t write_length(std::size_t length, std::byte* out) noexcept {
 // Names whose second copy could make the application and the front disagree about the
 // request (CVE-2019-11043, request smuggling): at most one of each unless allowed.
 constexpr std::array<std::string_view, 18> guarded_names{
-    "CONTENT_LENGTH", "CONTENT_TYPE",    "SCRIPT_FILENAME", "SCRIPT_NAME", "PATH_INFO",
-    "PATH_TRANSLATED", "QUERY_STRING",   "REQUEST_METHOD",  "REQUEST_URI", "DOCUMENT_ROOT",
-    "DOCUMENT_URI",   "REMOTE_ADDR",     "REMOTE_USER",     "AUTH_TYPE",   "HTTPS",
-    "SERVER_NAME",    "SERVER_PORT",     "HTTP_HOST"};
+    "CONTENT_LENGTH",  "CONTENT_TYPE", "SCRIPT_FILENAME", "SCRIPT_NAME", "PATH_INFO",
+    "PATH_TRANSLATED", "QUERY_STRING", "REQUEST_METHOD",  "REQUEST_URI", "DOCUMENT_ROOT",
+    "DOCUMENT_URI",    "REMOTE_ADDR",  "REMOTE_USER",     "AUTH_TYPE",   "HTTPS",
+    "SERVER_NAME",     "SERVER_PORT",  "HTTP_HOST"};
 constexpr std::size_t content_length_index = 0;
 
 int guarded_index(std::string_view name) noexcept {

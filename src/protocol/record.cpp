@@ -6,7 +6,9 @@
 namespace fcgi::protocol {
 namespace {
 
-constexpr std::byte byte_of(unsigned value) noexcept { return static_cast<std::byte>(value & 0xffU); }
+constexpr std::byte byte_of(unsigned value) noexcept {
+  return static_cast<std::byte>(value & 0xffU);
+}
 
 std::uint16_t read_u16(const std::byte* p) noexcept {
   return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8U) |
@@ -80,8 +82,7 @@ std::size_t decode_header(bytes_view in, record_header& out) noexcept {
   return header_size;
 }
 
-void encode_header(const record_header& header,
-                   std::span<std::byte, header_size> out) noexcept {
+void encode_header(const record_header& header, std::span<std::byte, header_size> out) noexcept {
   write_header(out.data(), static_cast<record_type>(header.type), header.request_id,
                header.content_length, header.padding_length);
   out[0] = byte_of(header.version);

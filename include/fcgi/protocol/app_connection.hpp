@@ -94,7 +94,7 @@ struct app_event {
 /// Counters for logs and metrics; they only grow.
 struct app_connection_stats {
   std::uint64_t records = 0;
-  std::uint64_t ignored_records = 0;  ///< for inactive ids, or streams already ended (§3.3)
+  std::uint64_t ignored_records = 0;       ///< for inactive ids, or streams already ended (§3.3)
   std::uint64_t unknown_type_records = 0;  ///< unknown types on request ids, skipped
   std::uint64_t requests_started = 0;
   std::uint64_t requests_rejected = 0;
@@ -143,7 +143,12 @@ class app_connection {
   enum class read_state : std::uint8_t { header, content, padding };
   /// Where the content of the record being read goes.
   enum class content_sink : std::uint8_t {
-    discard, begin_body, params, stdin_stream, data_stream, get_values
+    discard,
+    begin_body,
+    params,
+    stdin_stream,
+    data_stream,
+    get_values
   };
   enum class input_phase : std::uint8_t { params, stdin_stream, data_stream, done };
 
@@ -181,7 +186,7 @@ class app_connection {
   request_slot& allocate_slot();
   void release(request_slot& slot) noexcept;
   void finish(request_slot& slot, std::uint32_t app_status, protocol_status status);
-  app_event reject(std::uint16_t id, protocol_status status);
+  app_event reject(std::uint16_t id, protocol_status status, bool keep_conn);
   errc write_stream(request_key request, record_type type, bytes_view bytes, bool reference);
   app_event fail_connection(errc code);
   app_event fail_request(request_slot& slot, errc code);
@@ -191,7 +196,7 @@ class app_connection {
   app_connection_stats stats_;
   std::vector<request_slot> slots_;
   std::size_t active_count_ = 0;
-  std::size_t params_bytes_ = 0;       ///< PARAMS bytes held by all active slots
+  std::size_t params_bytes_ = 0;  ///< PARAMS bytes held by all active slots
   std::uint32_t next_generation_ = 1;
 
   read_state state_ = read_state::header;
@@ -201,7 +206,7 @@ class app_connection {
   std::array<std::byte, header_size> header_bytes_{};
   std::size_t content_left_ = 0;
   std::size_t padding_left_ = 0;
-  request_key current_;                ///< request of the stream record being read
+  request_key current_;  ///< request of the stream record being read
   std::size_t body_fill_ = 0;
   std::array<std::byte, fixed_body_size> body_bytes_{};
   std::vector<std::byte> management_;  ///< GET_VALUES content split across reads

@@ -106,7 +106,12 @@ class client_connection {
  private:
   enum class read_state : std::uint8_t { header, content, padding };
   enum class content_sink : std::uint8_t {
-    discard, stdout_stream, stderr_stream, end_request, unknown_type, values
+    discard,
+    stdout_stream,
+    stderr_stream,
+    end_request,
+    unknown_type,
+    values
   };
   enum class send_phase : std::uint8_t { params, stdin_stream, data_stream, done };
 

@@ -28,30 +28,30 @@ enum class errc : std::uint8_t {
   stream_after_end,                 ///< §3.3: stream record after that stream's empty record
 
   // Name-value pairs (§3.4) and params (§5.2, §6).
-  params_too_large,            ///< the PARAMS stream is longer than the configured limit
-  too_many_params,             ///< the PARAMS stream has more pairs than the configured limit
-  truncated_pair,              ///< §3.4: a declared length runs past the end of the stream
-  empty_param_name,            ///< a pair with an empty name
-  nul_in_param_name,           ///< §6.1: a NUL byte in a name
-  duplicate_param,             ///< a security-relevant name sent twice (policy, see settings)
-  invalid_content_length,      ///< §6.2: CONTENT_LENGTH is not a decimal number
-  get_values_too_large,        ///< §4.1: GET_VALUES content past the limit
+  params_too_large,        ///< the PARAMS stream is longer than the configured limit
+  too_many_params,         ///< the PARAMS stream has more pairs than the configured limit
+  truncated_pair,          ///< §3.4: a declared length runs past the end of the stream
+  empty_param_name,        ///< a pair with an empty name
+  nul_in_param_name,       ///< §6.1: a NUL byte in a name
+  duplicate_param,         ///< a security-relevant name sent twice (policy, see settings)
+  invalid_content_length,  ///< §6.2: CONTENT_LENGTH is not a decimal number
+  get_values_too_large,    ///< §4.1: GET_VALUES content past the limit
 
   // Request lifecycle (§6): the request ends, the connection carries on.
-  stdin_before_params_end,     ///< §6.2: STDIN arrived before the empty PARAMS record
-  params_after_params_end,     ///< §3.3: PARAMS after the empty PARAMS record
-  data_before_stdin_end,       ///< §6.4: DATA arrived before the empty STDIN record
-  data_for_non_filter,         ///< §6.4: only the Filter role receives DATA
+  stdin_before_params_end,            ///< §6.2: STDIN arrived before the empty PARAMS record
+  params_after_params_end,            ///< §3.3: PARAMS after the empty PARAMS record
+  data_before_stdin_end,              ///< §6.4: DATA arrived before the empty STDIN record
+  data_for_non_filter,                ///< §6.4: only the Filter role receives DATA
   stdin_longer_than_content_length,   ///< §6.2: more STDIN bytes than CONTENT_LENGTH
   stdin_shorter_than_content_length,  ///< §6.2: STDIN ended before CONTENT_LENGTH bytes
 
   // Misuse of the API by the caller; nothing is sent.
-  request_not_active,          ///< the request has ended (or its id was reused)
-  output_before_input_ready,   ///< §6.2/§6.4: writing before PARAMS (Filter: STDIN) ended
-  too_many_active_requests,    ///< client: no free request id under the configured limit
-  stream_already_ended,        ///< the caller already ended this stream
-  connection_closed,           ///< the connection state machine has stopped (sticky error)
-  param_too_long,              ///< a name or value longer than 2^31-1 bytes cannot be encoded
+  request_not_active,         ///< the request has ended (or its id was reused)
+  output_before_input_ready,  ///< §6.2/§6.4: writing before PARAMS (Filter: STDIN) ended
+  too_many_active_requests,   ///< client: no free request id under the configured limit
+  stream_already_ended,       ///< the caller already ended this stream
+  connection_closed,          ///< the connection state machine has stopped (sticky error)
+  param_too_long,             ///< a name or value longer than 2^31-1 bytes cannot be encoded
 };
 
 /// The std::error_category of fcgi::protocol::errc; name() is "fcgi.protocol".
@@ -61,7 +61,8 @@ inline std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), protocol_category()};
 }
 
-/// A short identifier, e.g. "unsupported_version"; "unknown" for values not listed above.
+/// A short identifier, e.g. "unsupported_version"; "success" for errc{}, "unknown" for values
+/// not listed above.
 std::string_view to_string(errc e) noexcept;
 
 /// One sentence that names the rule, e.g. "version is not FCGI_VERSION_1 (spec 3.3)".

@@ -56,8 +56,8 @@ class output_queue {
   std::size_t owned_size_ = 0;
   std::size_t owned_capacity_ = 0;
   std::vector<segment> segments_;
-  std::size_t head_ = 0;          ///< first segment not fully consumed
-  std::size_t head_offset_ = 0;   ///< bytes of segments_[head_] already consumed
+  std::size_t head_ = 0;         ///< first segment not fully consumed
+  std::size_t head_offset_ = 0;  ///< bytes of segments_[head_] already consumed
   std::size_t pending_ = 0;
 };
 

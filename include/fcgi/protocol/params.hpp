@@ -79,8 +79,8 @@ class param_list {
    private:
     friend class param_list;
     explicit iterator(bytes_view rest) noexcept;
-    bytes_view rest_;        ///< starts at the current pair; empty at end
-    std::size_t size_ = 0;   ///< encoded size of the current pair
+    bytes_view rest_;       ///< starts at the current pair; empty at end
+    std::size_t size_ = 0;  ///< encoded size of the current pair
     param current_;
     void decode_current() noexcept;
   };
