@@ -2,9 +2,9 @@
 // requests it has served (a CGI program would always say 1).
 #include <fcgi/server/server.hpp>
 
+#include <unistd.h>
 #include <atomic>
 #include <string>
-#include <unistd.h>
 
 int main(int argc, char** argv) {
   fcgi::server app(fcgi::server_config::from_args(argc, argv));

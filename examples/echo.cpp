@@ -16,7 +16,8 @@ void pattern(fcgi::response& res, std::uint64_t size) {
   std::string block(64 * 1024, '\0');
   std::uint64_t sent = 0;
   while (sent < size) {
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(block.size(), size - sent));
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(block.size(), size - sent));
     for (std::size_t i = 0; i < n; ++i) block[i] = static_cast<char>((sent + i) % 251);
     if (!res.write(std::string_view(block.data(), n))) return;
     sent += n;
@@ -53,9 +54,8 @@ int main(int argc, char** argv) {
     res.write(text);
     res.write(req.body());
   });
-  app.authorizer([](fcgi::request&, fcgi::response& res) {
-    res.header("Variable-ECHO-AUTHORIZED", "yes");
-  });
+  app.authorizer(
+      [](fcgi::request&, fcgi::response& res) { res.header("Variable-ECHO-AUTHORIZED", "yes"); });
   app.filter([](fcgi::request& req, fcgi::response& res) {
     res.header("Content-Type", "application/octet-stream");
     res.write(req.body());

@@ -32,8 +32,8 @@ std::uint16_t parse_port(std::string_view text, std::string_view whole) {
   unsigned value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value > 65535) {
-    throw std::invalid_argument("bad port in endpoint '" + std::string(whole) + "': " +
-                                std::string(endpoint_forms));
+    throw std::invalid_argument("bad port in endpoint '" + std::string(whole) +
+                                "': " + std::string(endpoint_forms));
   }
   return static_cast<std::uint16_t>(value);
 }
@@ -134,8 +134,9 @@ int open_tcp_listener(const endpoint& where, const listen_options& options) {
   if (::bind(fd.get(), chosen->ai_addr, chosen->ai_addrlen) != 0) {
     const int error = errno;
     throw_errno(error, "cannot listen on " + where.to_string() +
-                           (error == EADDRINUSE ? ": the port is taken; stop that process or pick another port"
-                                                : ""));
+                           (error == EADDRINUSE
+                                ? ": the port is taken; stop that process or pick another port"
+                                : ""));
   }
   if (::listen(fd.get(), options.backlog) != 0) throw_errno(errno, "listen " + where.to_string());
   return fd.release();
@@ -186,22 +187,22 @@ endpoint parse_endpoint(std::string_view text) {
     result.type = endpoint::kind::unix_socket;
     result.path = std::string(text.substr(5));
     if (result.path.empty()) {
-      throw std::invalid_argument("empty path in endpoint '" + std::string(text) + "': " +
-                                  std::string(endpoint_forms));
+      throw std::invalid_argument("empty path in endpoint '" + std::string(text) +
+                                  "': " + std::string(endpoint_forms));
     }
     return result;
   }
   if (!text.starts_with("tcp:")) {
-    throw std::invalid_argument("unknown endpoint '" + std::string(text) + "': " +
-                                std::string(endpoint_forms));
+    throw std::invalid_argument("unknown endpoint '" + std::string(text) +
+                                "': " + std::string(endpoint_forms));
   }
   result.type = endpoint::kind::tcp;
   const std::string_view rest = text.substr(4);
   if (rest.starts_with("[")) {
     const auto close = rest.find("]:");
     if (close == std::string_view::npos) {
-      throw std::invalid_argument("bad IPv6 endpoint '" + std::string(text) + "': " +
-                                  std::string(endpoint_forms));
+      throw std::invalid_argument("bad IPv6 endpoint '" + std::string(text) +
+                                  "': " + std::string(endpoint_forms));
     }
     result.host = std::string(rest.substr(1, close - 1));
     result.port = parse_port(rest.substr(close + 2), text);
@@ -277,8 +278,8 @@ address_allowlist::address_allowlist(std::string_view comma_separated) {
   while (!comma_separated.empty()) {
     const auto comma = comma_separated.find(',');
     const std::string_view entry = trim(comma_separated.substr(0, comma));
-    comma_separated = comma == std::string_view::npos ? std::string_view{}
-                                                      : comma_separated.substr(comma + 1);
+    comma_separated =
+        comma == std::string_view::npos ? std::string_view{} : comma_separated.substr(comma + 1);
     if (entry.empty()) continue;
     auto canonical = canonical_address(entry);
     if (!canonical) {

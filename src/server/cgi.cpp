@@ -25,7 +25,9 @@ bool write_all(int fd, std::string_view bytes) {
 
 class stdout_sink final : public response_sink {
  public:
-  bool write_stdout(std::string_view bytes) override { return ok_ = ok_ && write_all(STDOUT_FILENO, bytes); }
+  bool write_stdout(std::string_view bytes) override {
+    return ok_ = ok_ && write_all(STDOUT_FILENO, bytes);
+  }
   bool write_stderr(std::string_view bytes) override { return write_all(STDERR_FILENO, bytes); }
   void end(std::uint32_t app_status) override { status_ = app_status; }
   [[nodiscard]] bool aborted() const noexcept override { return !ok_; }
@@ -95,7 +97,8 @@ int serve_cgi(const std::array<server::handler, 4>& handlers, const server_confi
     handler(req, res);
   } catch (const std::exception& e) {
     sink.write_stderr(std::string("handler threw: ") + e.what() + "\n");
-    if (!res.head_sent()) res.status(500, "Internal Server Error").header("Content-Type", "text/plain");
+    if (!res.head_sent())
+      res.status(500, "Internal Server Error").header("Content-Type", "text/plain");
     status = 1;
   }
   res.end(status);

@@ -4,6 +4,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <exception>
@@ -23,8 +28,12 @@ constexpr std::size_t eager_flush_bytes = 256 * 1024;
 class connection_sink final : public response_sink {
  public:
   connection_sink(connection& c, protocol::request_key key) noexcept : connection_(c), key_(key) {}
-  bool write_stdout(std::string_view bytes) override { return connection_.write_stdout(key_, bytes); }
-  bool write_stderr(std::string_view bytes) override { return connection_.write_stderr(key_, bytes); }
+  bool write_stdout(std::string_view bytes) override {
+    return connection_.write_stdout(key_, bytes);
+  }
+  bool write_stderr(std::string_view bytes) override {
+    return connection_.write_stderr(key_, bytes);
+  }
   void end(std::uint32_t app_status) override { connection_.end_request(key_, app_status); }
   [[nodiscard]] bool aborted() const noexcept override { return connection_.request_aborted(key_); }
 
@@ -40,6 +49,12 @@ std::string describe_error(const protocol::protocol_error& e) {
 
 }  // namespace
 
+boost::asio::awaitable<void> run_coroutine(std::shared_ptr<async_state> state,
+                                           async_handler handler, shared_state* shared);
+
+const server_config& connection::config() const noexcept { return owner_.shared.config; }
+shared_state& connection::shared() const noexcept { return owner_.shared; }
+
 connection::connection(worker& owner, int fd, std::string peer)
     : owner_(owner),
       socket_(owner.io, fd),
@@ -52,7 +67,10 @@ connection::connection(worker& owner, int fd, std::string peer)
 
 connection::~connection() { owner_.remove(*this); }
 
-void connection::start() { wait_readable(); }
+void connection::start() {
+  self_ = shared_from_this();
+  wait_readable();
+}
 
 void connection::wait_readable() {
   if (read_armed_ || closed_) return;
@@ -83,6 +101,7 @@ void connection::on_readable() {
       last_input_ = clock::now();
       feed({buffer, static_cast<std::size_t>(n)});
       if (closed_) return;
+      if (input_paused_) break;  // resumed by resume_input_if_drained
       continue;
     }
     if (n == 0) {
@@ -110,7 +129,7 @@ void connection::after_io() {
     close();
     return;
   }
-  wait_readable();
+  if (!input_paused_) wait_readable();
 }
 
 void connection::feed(protocol::bytes_view input) {
@@ -125,26 +144,19 @@ void connection::feed(protocol::bytes_view input) {
 
 void connection::on_event(const app_event& ev) {
   switch (ev.kind) {
-    case app_event_kind::need_more:
-      break;
-    case app_event_kind::params_ready:
-      on_params_ready(ev);
-      break;
-    case app_event_kind::stdin_chunk:
-      on_input_chunk(ev, false);
-      break;
-    case app_event_kind::data_chunk:
-      on_input_chunk(ev, true);
-      break;
-    case app_event_kind::stdin_end:
-      on_input_end(ev, false);
-      break;
-    case app_event_kind::data_end:
-      on_input_end(ev, true);
-      break;
+    case app_event_kind::need_more: break;
+    case app_event_kind::params_ready: on_params_ready(ev); break;
+    case app_event_kind::stdin_chunk: on_input_chunk(ev, false); break;
+    case app_event_kind::data_chunk: on_input_chunk(ev, true); break;
+    case app_event_kind::stdin_end: on_input_end(ev, false); break;
+    case app_event_kind::data_end: on_input_end(ev, true); break;
     case app_event_kind::request_aborted:
       if (request_state* state = find(ev.request)) {
         state->aborted = true;
+        if (state->async) {
+          state->async->abort();  // its coroutine ends it (spec 5.4)
+          break;
+        }
         // Handlers run to completion, so an aborted request is one still waiting for input:
         // answer for it now (spec 5.4).
         if (!state->running) end_request(ev.request, 1);
@@ -153,10 +165,12 @@ void connection::on_event(const app_event& ev) {
     case app_event_kind::request_failed:
       ++owner_.shared.protocol_errors;
       owner_.shared.log("request failed: " + describe_error(ev.error) + " from " + peer_);
+      if (request_state* state = find(ev.request); state != nullptr && state->async) {
+        state->async->abort();
+      }
       forget(ev.request);
       break;
-    case app_event_kind::request_rejected:
-      break;
+    case app_event_kind::request_rejected: break;
     case app_event_kind::connection_error:
       ++owner_.shared.protocol_errors;
       close("protocol error: " + describe_error(ev.error));
@@ -175,12 +189,41 @@ void connection::on_params_ready(const app_event& ev) {
   shared.requests_in_flight.fetch_add(1, std::memory_order_relaxed);
   request_state& state = requests_.emplace_back();
   state.key = ev.request;
+  const async_handler& coroutine = shared.async_handlers[static_cast<std::size_t>(ev.request_role)];
+  if (coroutine) {
+    start_async(state, ev, coroutine);
+    return;
+  }
   state.req.emplace(ev.request_role, ev.params, ev.keep_conn);
+}
+
+void connection::start_async(request_state& state, const app_event& ev, const async_handler& h) {
+  state.running = true;  // it runs from now on: input deadlines are its own business
+  state.async = std::make_shared<async_state>(*this, ev.request, ev.request_role, ev.params,
+                                              ev.keep_conn, owner_.io);
+  // Posted, not started inline: co_spawn would run the handler inside this read loop, before
+  // the rest of the bytes just read (often the whole body) were seen.
+  boost::asio::post(owner_.io, [async = state.async, h, shared = &owner_.shared] {
+    if (async->aborted) {  // aborted before it ran: answer for it (spec 5.4)
+      async->output_sink.end(1);
+      return;
+    }
+    boost::asio::co_spawn(
+        async->input_signal.get_executor(), run_coroutine(async, h, shared),
+        boost::asio::bind_cancellation_slot(async->cancel.slot(), boost::asio::detached));
+  });
 }
 
 void connection::on_input_chunk(const app_event& ev, bool is_data) {
   request_state* state = find(ev.request);
   if (state == nullptr) return;
+  if (state->async) {
+    std::string& pending = is_data ? state->async->data : state->async->input;
+    pending.append(protocol::as_chars(ev.bytes));
+    state->async->wake_readers();
+    if (pending.size() > owner_.shared.config.max_unread_input) input_paused_ = true;
+    return;
+  }
   std::string& buffer = is_data ? state->req->data_buffer() : state->req->body_buffer();
   if (buffer.size() + ev.bytes.size() > owner_.shared.config.max_body_bytes) {
     connection_sink sink(*this, ev.request);
@@ -196,6 +239,18 @@ void connection::on_input_chunk(const app_event& ev, bool is_data) {
 void connection::on_input_end(const app_event& ev, bool is_data) {
   request_state* state = find(ev.request);
   if (state == nullptr) return;
+  if (state->async) {
+    const std::shared_ptr<async_state> async = state->async;
+    if (is_data) {
+      async->data_ended = true;
+    } else {
+      async->input_ended = true;
+      async->released = true;  // the body is complete: held output may go out now
+      pump_held_output(*async);
+    }
+    async->wake_readers();
+    return;
+  }
   // A Filter's input ends with DATA (spec 6.4); every other role's with STDIN.
   const bool is_filter = state->req->role() == protocol::role::filter;
   if (is_filter != is_data) return;
@@ -294,6 +349,8 @@ void connection::flush() {
     if (n > 0) {
       out.consume(static_cast<std::size_t>(n));
       last_output_ = clock::now();
+      if (out.size() <= owner_.shared.config.max_output_buffer) after_output_progress();
+      if (closed_) return;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -304,6 +361,62 @@ void connection::flush() {
     close("write failed");
     return;
   }
+}
+
+void connection::after_output_progress() {
+  if (pumping_) return;
+  for (std::size_t i = 0; i < requests_.size(); ++i) {
+    if (const std::shared_ptr<async_state> async = requests_[i].async) {
+      if (!async->held.empty() || async->end_status) pump_held_output(*async);
+      async->wake_writers();
+    }
+  }
+}
+
+void connection::pump_held_output(async_state& state) {
+  if (closed_ || pumping_) return;
+  pumping_ = true;
+  const std::size_t bound = owner_.shared.config.max_output_buffer;
+  if (state.aborted) {
+    while (!state.held.empty()) {  // an aborted request's output is dropped
+      state.held.take_memory();
+      std::string skip;
+      if (!state.held.read_spilled(skip, 1U << 20U)) break;
+    }
+  } else if (state.released) {
+    const std::string memory = state.held.take_memory();
+    protocol_.write_stdout(state.key, protocol::as_bytes(memory));
+    std::string chunk;
+    while (state.held.spilling() && protocol_.output().size() < bound) {
+      if (!state.held.read_spilled(chunk, std::min<std::size_t>(64 * 1024, bound))) {
+        state.abort();
+        break;
+      }
+      protocol_.write_stdout(state.key, protocol::as_bytes(chunk));
+    }
+  }
+  const bool finished = (state.released || state.aborted) && state.held.empty() && state.end_status;
+  pumping_ = false;
+  if (finished) {
+    const std::uint32_t status = *std::exchange(state.end_status, std::nullopt);
+    end_request(state.key, status);  // flushes when outside the read loop
+  } else if (!in_feed_) {
+    after_io();
+  }
+  resume_input_if_drained();
+}
+
+void connection::resume_input_if_drained() {
+  if (!input_paused_ || closed_) return;
+  const std::size_t limit = owner_.shared.config.max_unread_input / 2;
+  for (const request_state& r : requests_) {
+    if (r.async && (r.async->input.size() > limit || r.async->data.size() > limit)) return;
+  }
+  input_paused_ = false;
+  // Bytes may be waiting already and the reactor reports readiness edges only: read now.
+  boost::asio::post(owner_.io, [self = shared_from_this()] {
+    if (!self->closed_ && !self->input_paused_) self->on_readable();
+  });
 }
 
 void connection::check_deadlines(clock::time_point now) {
@@ -330,17 +443,21 @@ void connection::begin_stop() {
 void connection::close(std::string_view why) {
   if (closed_) return;
   closed_ = true;
-  if (!why.empty()) owner_.shared.log(std::string(why) + " (" + (peer_.empty() ? "unix peer" : peer_) + "), closing");
-  for (const request_state& state : requests_) {
-    (void)state;
-    owner_.shared.requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
-  }
+  if (!why.empty())
+    owner_.shared.log(std::string(why) + " (" + (peer_.empty() ? "unix peer" : peer_) +
+                      "), closing");
+  const std::vector<request_state> dropped = std::move(requests_);
   requests_.clear();
+  for (const request_state& state : dropped) {
+    owner_.shared.requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
+    if (state.async) state.async->abort();  // the web server is gone: cancel its coroutine
+  }
   protocol_.output().clear();
   boost::system::error_code ignored;
   socket_.cancel(ignored);
   socket_.close(ignored);
   owner_.shared.connections.fetch_sub(1, std::memory_order_relaxed);
+  self_.reset();  // every caller holds its own reference until it returns
 }
 
 }  // namespace fcgi::detail

@@ -15,21 +15,6 @@
 
 namespace fcgi {
 
-class server::impl {
- public:
-  explicit impl(server_config config) { shared.config = std::move(config); }
-
-  detail::shared_state shared;
-  std::vector<std::unique_ptr<detail::worker>> workers;
-  std::mutex workers_mutex;  ///< stop() may race run() setting workers up
-
-  std::vector<int> find_listeners();
-  void stop_workers() {
-    std::lock_guard lock(workers_mutex);
-    for (auto& w : workers) w->request_stop();
-  }
-};
-
 namespace {
 
 [[noreturn]] void usage(const char* program, int status) {
@@ -103,6 +88,11 @@ server& server::filter(handler h) {
   return *this;
 }
 
+void server::impl::stop_workers() {
+  std::lock_guard lock(workers_mutex);
+  for (auto& w : workers) w->request_stop();
+}
+
 std::vector<int> server::impl::find_listeners() {
   if (!shared.config.listen_fds.empty()) return shared.config.listen_fds;
   if (runtime::is_listening_socket(STDIN_FILENO)) return {STDIN_FILENO};
@@ -129,15 +119,18 @@ int server::run_or_throw() {
   detail::shared_state& shared = impl_->shared;
   protocol::app_settings& settings = shared.config.protocol;
   settings.accepted_roles = 0;
-  for (const protocol::role r : {protocol::role::responder, protocol::role::authorizer,
-                                 protocol::role::filter}) {
-    if (shared.handlers[static_cast<std::size_t>(r)]) settings.accepted_roles |= protocol::role_bit(r);
+  for (const protocol::role r :
+       {protocol::role::responder, protocol::role::authorizer, protocol::role::filter}) {
+    const auto index = static_cast<std::size_t>(r);
+    if (shared.handlers[index] || shared.async_handlers[index]) {
+      settings.accepted_roles |= protocol::role_bit(r);
+    }
   }
   // GET_VALUES answers the real limits (spec 4.1).
-  settings.advertised_max_conns = static_cast<std::uint32_t>(
-      std::min<std::size_t>(shared.config.max_connections, UINT32_MAX));
-  settings.advertised_max_reqs = static_cast<std::uint32_t>(
-      std::min<std::size_t>(shared.config.max_requests, UINT32_MAX));
+  settings.advertised_max_conns =
+      static_cast<std::uint32_t>(std::min<std::size_t>(shared.config.max_connections, UINT32_MAX));
+  settings.advertised_max_reqs =
+      static_cast<std::uint32_t>(std::min<std::size_t>(shared.config.max_requests, UINT32_MAX));
 
   std::vector<int> fds = impl_->find_listeners();
   if (fds.empty()) {
@@ -154,7 +147,8 @@ int server::run_or_throw() {
   {
     std::lock_guard lock(impl_->workers_mutex);
     for (unsigned i = 0; i < count; ++i) {
-      impl_->workers.push_back(std::make_unique<detail::worker>(shared, fds, i == 0));
+      impl_->workers.push_back(
+          std::make_unique<detail::worker>(shared, fds, i == 0 && shared.config.handle_signals));
     }
     impl_->workers.front()->on_signal = [this] { impl_->stop_workers(); };
   }

@@ -106,8 +106,8 @@ void worker::on_acceptable(acceptor& a) {
       paused_ = true;  // resumed when a connection closes; the rest wait in the listen queue
       return;
     }
-    const int fd = ::accept4(a.descriptor->native_handle(), nullptr, nullptr,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd =
+        ::accept4(a.descriptor->native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE) {

@@ -3,9 +3,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,7 +17,10 @@
 
 #include <fcgi/protocol/app_connection.hpp>
 #include <fcgi/runtime/endpoint.hpp>
+#include <fcgi/server/async.hpp>
 #include <fcgi/server/server.hpp>
+
+#include "async_state.hpp"
 
 namespace fcgi::detail {
 
@@ -27,6 +31,7 @@ using clock = std::chrono::steady_clock;
 struct shared_state {
   server_config config;
   std::array<server::handler, 4> handlers;  ///< indexed by protocol::role
+  std::array<async_handler, 4> async_handlers;
   runtime::address_allowlist allowlist;
   std::atomic<std::size_t> requests_in_flight{0};
   std::atomic<std::size_t> connections{0};
@@ -63,6 +68,13 @@ class connection : public std::enable_shared_from_this<connection> {
   bool write_stderr(protocol::request_key key, std::string_view bytes);
   void end_request(protocol::request_key key, std::uint32_t app_status);
   [[nodiscard]] bool request_aborted(protocol::request_key key) const noexcept;
+  /// Unsent output bytes on this connection.
+  [[nodiscard]] std::size_t output_size() noexcept { return protocol_.output().size(); }
+  /// Coroutine requests: sends held output once the body ended, and ends the request when
+  /// its handler already finished.
+  void pump_held_output(async_state& state);
+  [[nodiscard]] const server_config& config() const noexcept;
+  [[nodiscard]] shared_state& shared() const noexcept;
 
   connection* prev = nullptr;  ///< the worker's intrusive list
   connection* next = nullptr;
@@ -71,6 +83,7 @@ class connection : public std::enable_shared_from_this<connection> {
   struct request_state {
     protocol::request_key key;
     std::optional<request> req;
+    std::shared_ptr<async_state> async;  ///< set for coroutine handlers
     bool aborted = false;
     bool running = false;
   };
@@ -84,12 +97,18 @@ class connection : public std::enable_shared_from_this<connection> {
   void on_input_chunk(const protocol::app_event& ev, bool is_data);
   void on_input_end(const protocol::app_event& ev, bool is_data);
   void run_handler(request_state& state);
+  void start_async(request_state& state, const protocol::app_event& ev, const async_handler& h);
+  void after_output_progress();
+  void resume_input_if_drained();
   void forget(protocol::request_key key) noexcept;
   request_state* find(protocol::request_key key) noexcept;
   void flush();
   void after_io();
 
   worker& owner_;
+  /// An open connection owns itself: while its reads are paused and its coroutines wait, no
+  /// pending operation holds it. close() lets go.
+  std::shared_ptr<connection> self_;
   asio::posix::stream_descriptor socket_;
   std::string peer_;
   protocol::app_connection protocol_;
@@ -101,6 +120,8 @@ class connection : public std::enable_shared_from_this<connection> {
   bool closed_ = false;
   bool stopping_ = false;
   bool in_feed_ = false;
+  bool input_paused_ = false;  ///< a coroutine handler has too much unread body
+  bool pumping_ = false;       ///< guards pump_held_output against re-entry
 };
 
 class worker {
@@ -149,3 +170,19 @@ class worker {
 };
 
 }  // namespace fcgi::detail
+
+namespace fcgi {
+
+class server::impl {
+ public:
+  explicit impl(server_config config) { shared.config = std::move(config); }
+
+  detail::shared_state shared;
+  std::vector<std::unique_ptr<detail::worker>> workers;
+  std::mutex workers_mutex;  ///< stop() may race run() setting workers up
+
+  std::vector<int> find_listeners();
+  void stop_workers();
+};
+
+}  // namespace fcgi

@@ -71,7 +71,9 @@ class spawned_app {
   pid_t pid_ = -1;
 };
 
-request_spec get(std::string_view uri) { return {role::responder, true, cgi_params("GET", uri), {}, {}}; }
+request_spec get(std::string_view uri) {
+  return {role::responder, true, cgi_params("GET", uri), {}, {}};
+}
 
 /// Runs `program` as a CGI program with `env` and `stdin_text`; returns its stdout.
 std::string run_as_cgi(const std::string& program, const std::vector<std::string>& env,
@@ -116,7 +118,8 @@ TEST(examples, hello_serves_its_fd_0_socket_and_stops_cleanly_on_sigterm) {
   client c(app.connect());
   const reply r = c.call(get("/"));
   ASSERT_TRUE(r.ended);
-  EXPECT_EQ(r.stdout_bytes, "Content-Type: text/plain\r\nContent-Length: 14\r\n\r\nHello, world!\n");
+  EXPECT_EQ(r.stdout_bytes,
+            "Content-Type: text/plain\r\nContent-Length: 14\r\n\r\nHello, world!\n");
   EXPECT_EQ(app.stop(), 0);
 }
 
@@ -132,8 +135,11 @@ TEST(examples, counter_counts_because_the_process_persists) {
 TEST(examples, echo_lists_params_then_the_body) {
   spawned_app app(FCGI_EXAMPLE_ECHO);
   client c(app.connect());
-  request_spec spec{role::responder, true,
-                    {{"REQUEST_METHOD", "POST"}, {"CONTENT_LENGTH", "4"}, {"X", "1"}}, "data", {}};
+  request_spec spec{role::responder,
+                    true,
+                    {{"REQUEST_METHOD", "POST"}, {"CONTENT_LENGTH", "4"}, {"X", "1"}},
+                    "data",
+                    {}};
   const reply r = c.call(spec);
   EXPECT_EQ(r.stdout_bytes,
             "Content-Type: text/plain\r\n\r\nREQUEST_METHOD=POST\nCONTENT_LENGTH=4\nX=1\ndata");

@@ -45,7 +45,8 @@ class running_server {
   /// Log lines the server wrote.
   [[nodiscard]] std::vector<std::string> log_lines() const;
   /// Waits until a log line contains `text`; false if none did within `deadline`.
-  bool wait_for_log(std::string_view text, std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  bool wait_for_log(std::string_view text,
+                    std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
  private:
   listener where_;

@@ -47,7 +47,9 @@ server_config quiet_config() {
   return config;
 }
 
-request_spec get(std::string_view uri) { return {role::responder, true, cgi_params("GET", uri), {}, {}}; }
+request_spec get(std::string_view uri) {
+  return {role::responder, true, cgi_params("GET", uri), {}, {}};
+}
 
 /// A normal request on a fresh connection still works (the "others carry on" half of every
 /// hostile test).
@@ -70,8 +72,8 @@ TEST(server, hello_over_unix_socket) {
 }
 
 TEST(server, hello_over_tcp) {
-  running_server s(quiet_config(), [](server& app) { app.responder(hello); },
-                   listener::tcp_loopback());
+  running_server s(
+      quiet_config(), [](server& app) { app.responder(hello); }, listener::tcp_loopback());
   expect_still_serving(s);
 }
 
@@ -100,8 +102,12 @@ TEST(server, multiplexed_requests_get_their_own_answers) {
   client c(s.connect(), 16);
   std::vector<std::pair<protocol::request_key, std::string>> sent;
   for (int i = 0; i < 16; ++i) {
-    request_spec spec{role::responder, true, cgi_params("POST", "/echo"),
-                      "body of request " + std::to_string(i) + std::string(static_cast<std::size_t>(i) * 1000, 'x'), {}};
+    request_spec spec{role::responder,
+                      true,
+                      cgi_params("POST", "/echo"),
+                      "body of request " + std::to_string(i) +
+                          std::string(static_cast<std::size_t>(i) * 1000, 'x'),
+                      {}};
     spec.params.emplace_back("CONTENT_LENGTH", std::to_string(spec.body.size()));
     sent.emplace_back(c.start(spec), spec.body);
   }
@@ -187,11 +193,16 @@ TEST(server, authorizer_and_filter_roles) {
     });
   });
   client c(s.connect());
-  request_spec allow{role::authorizer, true, cgi_params("GET", "/x", {{"HTTP_AUTHORIZATION", "secret"}}), {}, {}};
+  request_spec allow{
+      role::authorizer, true, cgi_params("GET", "/x", {{"HTTP_AUTHORIZATION", "secret"}}), {}, {}};
   EXPECT_EQ(c.call(allow).head(), "Variable-USER: alice\r\n");
   request_spec deny{role::authorizer, true, cgi_params("GET", "/x"), {}, {}};
   EXPECT_EQ(c.call(deny).head(), "Status: 403 Forbidden\r\nContent-Type: text/plain\r\n");
-  request_spec filt{role::filter, true, cgi_params("GET", "/file.txt", {{"FCGI_DATA_LENGTH", "11"}}), {}, "hello world"};
+  request_spec filt{role::filter,
+                    true,
+                    cgi_params("GET", "/file.txt", {{"FCGI_DATA_LENGTH", "11"}}),
+                    {},
+                    "hello world"};
   EXPECT_EQ(c.call(filt).body(), "HELLO WORLD");
 }
 
@@ -251,7 +262,10 @@ TEST(server, params_bomb_is_rejected_and_others_carry_on) {
   client bad(s.connect());
   bad.send_raw(raw_record(1, 1, std::string("\0\1\1\0\0\0\0\0", 8)));
   // A pair claiming a 0x7FFFFFFF-byte value: rejected as soon as its length is read (B-21).
-  bad.send_raw(raw_record(4, 1, std::string("\x01\xff\xff\xff\xff" "A", 6)));
+  bad.send_raw(raw_record(4, 1,
+                          std::string("\x01\xff\xff\xff\xff"
+                                      "A",
+                                      6)));
   const raw_reply r = read_raw_reply(bad.fd(), 1);
   ASSERT_TRUE(r.ended);
   EXPECT_NE(r.app_status, 0U);
@@ -263,7 +277,8 @@ TEST(server, one_byte_at_a_time_writer_is_served) {
   running_server s(quiet_config(), [](server& app) { app.responder(with_hello(echo_body)); });
   const int fd = s.connect();
   client c(fd);
-  request_spec spec{role::responder, true, cgi_params("POST", "/slow", {{"CONTENT_LENGTH", "5"}}), "abcde", {}};
+  request_spec spec{
+      role::responder, true, cgi_params("POST", "/slow", {{"CONTENT_LENGTH", "5"}}), "abcde", {}};
   const auto key = c.start(spec);
   protocol::output_queue& out = c.protocol_state().output();
   std::string bytes;
@@ -333,7 +348,8 @@ TEST(server, past_max_requests_new_requests_get_overloaded) {
   ASSERT_GE(n, 16);
   // {END_REQUEST, 3, {0, OVERLOADED}} possibly after an empty STDOUT.
   const std::string got(buffer.data(), static_cast<std::size_t>(n));
-  EXPECT_NE(got.find(std::string("\x01\x03\x00\x03\x00\x08\x00\x00\x00\x00\x00\x00\x02", 13)), std::string::npos);
+  EXPECT_NE(got.find(std::string("\x01\x03\x00\x03\x00\x08\x00\x00\x00\x00\x00\x00\x02", 13)),
+            std::string::npos);
 }
 
 TEST(server, thousand_idle_connections_do_not_stop_service) {
@@ -384,15 +400,15 @@ TEST(server, stop_finishes_in_flight_requests_then_run_returns_zero) {
 TEST(server, web_server_addrs_allowlist_refuses_other_peers) {
   ::setenv("FCGI_WEB_SERVER_ADDRS", "10.1.2.3", 1);
   {
-    running_server s(quiet_config(), [](server& app) { app.responder(hello); },
-                     listener::tcp_loopback());
+    running_server s(
+        quiet_config(), [](server& app) { app.responder(hello); }, listener::tcp_loopback());
     client c(s.connect());
     EXPECT_TRUE(c.wait_closed());  // 127.0.0.1 is not in the list: spec 3.2
   }
   ::setenv("FCGI_WEB_SERVER_ADDRS", "10.1.2.3, 127.0.0.1", 1);
   {
-    running_server s(quiet_config(), [](server& app) { app.responder(hello); },
-                     listener::tcp_loopback());
+    running_server s(
+        quiet_config(), [](server& app) { app.responder(hello); }, listener::tcp_loopback());
     expect_still_serving(s);
   }
   ::unsetenv("FCGI_WEB_SERVER_ADDRS");

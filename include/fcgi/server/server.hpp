@@ -49,6 +49,15 @@ struct server_config {
   protocol::app_settings protocol;
   /// Largest request body (and Filter DATA) held for a handler; past it the request fails.
   std::size_t max_body_bytes = 64 * 1024 * 1024;
+  /// Coroutine handlers: output held in memory while the body is still arriving; past it,
+  /// held output goes to an unlinked temp file (in $TMPDIR, else /tmp).
+  std::size_t held_output_memory = 1024 * 1024;
+  /// Coroutine handlers: send() waits while a connection has more unsent output than this.
+  std::size_t max_output_buffer = 1024 * 1024;
+  /// Coroutine handlers: reading from the socket pauses while a request has this much body
+  /// received but not yet read by its handler (FastCGI has no per-request flow control, so
+  /// this holds back the whole connection).
+  std::size_t max_unread_input = 4 * 1024 * 1024;
   /// Deadlines. A connection with no request and no byte received for `idle_timeout` is
   /// closed; a request whose input stalls (no byte for `input_timeout`, e.g. slowloris) or
   /// whose output is not read for `output_timeout` fails and its connection closes.
@@ -57,6 +66,9 @@ struct server_config {
   std::chrono::milliseconds output_timeout{std::chrono::seconds(60)};
   /// After a stop request, in-flight requests get this long before connections are cut.
   std::chrono::milliseconds stop_grace{std::chrono::seconds(30)};
+  /// Stop gracefully on SIGTERM and SIGINT (turn off when embedding in a program that
+  /// handles signals itself).
+  bool handle_signals = true;
   /// Unix socket permissions for the listen endpoints (0 = leave to the umask).
   unsigned socket_mode = 0;
   /// Log lines go here (default: stderr with a timestamp). Called from I/O threads.
@@ -100,6 +112,8 @@ class server {
   [[nodiscard]] stats statistics() const noexcept;
 
   class impl;
+  /// fcgikit's own extensions (coroutine handlers) reach the runtime through this.
+  impl& implementation() noexcept { return *impl_; }
 
  private:
   std::unique_ptr<impl> impl_;
