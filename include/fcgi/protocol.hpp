@@ -7,3 +7,4 @@
 #include <fcgi/protocol/output_queue.hpp>
 #include <fcgi/protocol/params.hpp>
 #include <fcgi/protocol/record.hpp>
+#include <fcgi/protocol/record_reader.hpp>

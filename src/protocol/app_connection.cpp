@@ -46,100 +46,52 @@ app_connection::app_connection(const app_settings& settings) : settings_(setting
 app_event app_connection::next_event(bytes_view& input) {
   if (failed_) return connection_error_event();
   for (;;) {
+    bytes_view chunk;
     app_event ev;
-    switch (state_) {
-      case read_state::header:
-        if (input.empty()) return ev;
-        ev = read_header(input);
+    switch (reader_.next(input, chunk)) {
+      case record_reader::step::need_more: return ev;
+      case record_reader::step::header:
+        header_ = reader_.header();
+        ++stats_.records;
+        sink_ = content_sink::discard;
+        ev = on_header();
         break;
-      case read_state::content:
-        if (content_left_ != 0 && input.empty()) return ev;
-        ev = read_content(input);
-        break;
-      case read_state::padding:
-        if (padding_left_ != 0 && input.empty()) return ev;
-        read_padding(input);
-        break;
+      case record_reader::step::content: ev = on_content(chunk); break;
+      case record_reader::step::content_end: ev = on_content_end(); break;
     }
     if (ev.kind != app_event_kind::need_more) return ev;
   }
 }
 
-app_event app_connection::read_header(bytes_view& input) {
-  if (header_fill_ == 0) header_offset_ = offset_;
-  if (header_fill_ == 0 && input.size() >= header_size) {
-    decode_header(input, header_);
-    input = input.subspan(header_size);
-  } else {
-    const std::size_t n = std::min(header_size - header_fill_, input.size());
-    std::copy_n(input.begin(), n,
-                header_bytes_.begin() + static_cast<std::ptrdiff_t>(header_fill_));
-    header_fill_ += n;
-    input = input.subspan(n);
-    offset_ += n;
-    if (header_fill_ < header_size) return {};
-    header_fill_ = 0;
-    decode_header(header_bytes_, header_);
-    offset_ -= header_size;  // counted once below
-  }
-  offset_ += header_size;
-  ++stats_.records;
-  content_left_ = header_.content_length;
-  padding_left_ = header_.padding_length;
-  state_ = read_state::content;
-  sink_ = content_sink::discard;
-  return on_header();
-}
-
-app_event app_connection::read_content(bytes_view& input) {
-  if (content_left_ != 0) {
-    const std::size_t n = std::min(content_left_, input.size());
-    const bytes_view chunk = input.first(n);
-    input = input.subspan(n);
-    offset_ += n;
-    content_left_ -= n;
-    request_slot* slot = nullptr;
-    switch (sink_) {
-      case content_sink::discard: break;
-      case content_sink::begin_body:
-        std::copy_n(chunk.begin(), n,
-                    body_bytes_.begin() + static_cast<std::ptrdiff_t>(body_fill_));
-        body_fill_ += n;
-        break;
-      case content_sink::get_values:
-        if (management_.empty() && n == header_.content_length) {
-          sink_ = content_sink::discard;
-          return answer_get_values(chunk);  // the whole record is in this read: no copy
-        } else {
-          management_.insert(management_.end(), chunk.begin(), chunk.end());
-        }
-        break;
-      case content_sink::params:
-        if ((slot = find_active(current_)) != nullptr) return on_params_bytes(*slot, chunk);
-        break;
-      case content_sink::stdin_stream:
-      case content_sink::data_stream:
-        if (find_active(current_) != nullptr) {
-          app_event ev = event_for(sink_ == content_sink::stdin_stream ? app_event_kind::stdin_chunk
-                                                                       : app_event_kind::data_chunk,
-                                   current_);
-          ev.bytes = chunk;
-          return ev;
-        }
-        break;
+app_event app_connection::on_content(bytes_view chunk) {
+  switch (sink_) {
+    case content_sink::discard: return {};
+    case content_sink::begin_body:
+      std::copy_n(chunk.begin(), chunk.size(),
+                  body_bytes_.begin() + static_cast<std::ptrdiff_t>(body_fill_));
+      body_fill_ += chunk.size();
+      return {};
+    case content_sink::get_values:
+      if (management_.empty() && chunk.size() == header_.content_length) {
+        sink_ = content_sink::discard;
+        return answer_get_values(chunk);  // the whole record is in this read: no copy
+      }
+      management_.insert(management_.end(), chunk.begin(), chunk.end());
+      return {};
+    case content_sink::params:
+      if (request_slot* slot = find_active(current_)) return on_params_bytes(*slot, chunk);
+      return {};
+    case content_sink::stdin_stream:
+    case content_sink::data_stream: {
+      if (find_active(current_) == nullptr) return {};
+      app_event ev = event_for(sink_ == content_sink::stdin_stream ? app_event_kind::stdin_chunk
+                                                                   : app_event_kind::data_chunk,
+                               current_);
+      ev.bytes = chunk;
+      return ev;
     }
-    if (content_left_ != 0) return {};
   }
-  state_ = read_state::padding;
-  return on_content_end();
-}
-
-void app_connection::read_padding(bytes_view& input) {
-  const std::size_t n = std::min(padding_left_, input.size());
-  input = input.subspan(n);
-  offset_ += n;
-  padding_left_ -= n;
-  if (padding_left_ == 0) state_ = read_state::header;
+  return {};
 }
 
 app_event app_connection::on_header() {
@@ -462,13 +414,13 @@ app_event app_connection::connection_error_event() const noexcept {
 
 app_event app_connection::fail_connection(errc code) {
   failed_ = true;
-  error_ = {code, error_action::close_connection, header_.request_id, header_offset_};
+  error_ = {code, error_action::close_connection, header_.request_id, reader_.header_offset()};
   return connection_error_event();
 }
 
 app_event app_connection::fail_request(request_slot& slot, errc code) {
   app_event ev = event_for(app_event_kind::request_failed, slot.key);
-  ev.error = {code, error_action::end_request, slot.key.id, header_offset_};
+  ev.error = {code, error_action::end_request, slot.key.id, reader_.header_offset()};
   ++stats_.requests_failed;
   sink_ = content_sink::discard;  // the rest of this record goes nowhere
   finish(slot, settings_.error_app_status, protocol_status::request_complete);

@@ -191,49 +191,22 @@ errc client_connection::query_values(std::span<const std::string_view> names) {
 client_event client_connection::next_event(bytes_view& input) {
   if (failed_) return connection_error_event();
   for (;;) {
+    bytes_view chunk;
     client_event ev;
-    switch (state_) {
-      case read_state::header:
-        if (input.empty()) return ev;
-        ev = read_header(input);
+    switch (reader_.next(input, chunk)) {
+      case record_reader::step::need_more: return ev;
+      case record_reader::step::header:
+        header_ = reader_.header();
+        ++stats_.records;
+        sink_ = content_sink::discard;
+        body_fill_ = 0;
+        ev = on_header();
         break;
-      case read_state::content:
-        if (content_left_ != 0 && input.empty()) return ev;
-        ev = read_content(input);
-        break;
-      case read_state::padding:
-        if (padding_left_ != 0 && input.empty()) return ev;
-        read_padding(input);
-        break;
+      case record_reader::step::content: ev = on_content(chunk); break;
+      case record_reader::step::content_end: ev = on_content_end(management_); break;
     }
     if (ev.kind != client_event_kind::need_more) return ev;
   }
-}
-
-client_event client_connection::read_header(bytes_view& input) {
-  if (header_fill_ == 0) header_offset_ = offset_;
-  const std::size_t n = std::min(header_size - header_fill_, input.size());
-  if (header_fill_ == 0 && n == header_size) {
-    decode_header(input, header_);
-  } else {
-    std::copy_n(input.begin(), n,
-                header_bytes_.begin() + static_cast<std::ptrdiff_t>(header_fill_));
-    header_fill_ += n;
-    if (header_fill_ == header_size) {
-      header_fill_ = 0;
-      decode_header(header_bytes_, header_);
-    }
-  }
-  input = input.subspan(n);
-  offset_ += n;
-  if (header_fill_ != 0) return {};
-  ++stats_.records;
-  content_left_ = header_.content_length;
-  padding_left_ = header_.padding_length;
-  state_ = read_state::content;
-  sink_ = content_sink::discard;
-  body_fill_ = 0;
-  return on_header();
 }
 
 client_event client_connection::on_header() {
@@ -295,50 +268,32 @@ client_event client_connection::on_stream_header(record_type type) {
   return {};
 }
 
-client_event client_connection::read_content(bytes_view& input) {
-  if (content_left_ != 0) {
-    const std::size_t n = std::min(content_left_, input.size());
-    const bytes_view chunk = input.first(n);
-    input = input.subspan(n);
-    offset_ += n;
-    content_left_ -= n;
-    switch (sink_) {
-      case content_sink::discard: break;
-      case content_sink::stdout_stream:
-      case content_sink::stderr_stream: {
-        client_event ev =
-            event_for(sink_ == content_sink::stdout_stream ? client_event_kind::stdout_chunk
-                                                           : client_event_kind::stderr_chunk,
-                      current_);
-        ev.bytes = chunk;
-        return ev;
-      }
-      case content_sink::end_request:
-      case content_sink::unknown_type:
-        std::copy_n(chunk.begin(), n,
-                    body_bytes_.begin() + static_cast<std::ptrdiff_t>(body_fill_));
-        body_fill_ += n;
-        break;
-      case content_sink::values:
-        if (management_.empty() && n == header_.content_length) {
-          state_ = read_state::padding;
-          return on_content_end(chunk);  // the whole record is in this read: no copy
-        }
-        management_.insert(management_.end(), chunk.begin(), chunk.end());
-        break;
+client_event client_connection::on_content(bytes_view chunk) {
+  switch (sink_) {
+    case content_sink::discard: return {};
+    case content_sink::stdout_stream:
+    case content_sink::stderr_stream: {
+      client_event ev =
+          event_for(sink_ == content_sink::stdout_stream ? client_event_kind::stdout_chunk
+                                                         : client_event_kind::stderr_chunk,
+                    current_);
+      ev.bytes = chunk;
+      return ev;
     }
-    if (content_left_ != 0) return {};
+    case content_sink::end_request:
+    case content_sink::unknown_type:
+      std::copy_n(chunk.begin(), chunk.size(),
+                  body_bytes_.begin() + static_cast<std::ptrdiff_t>(body_fill_));
+      body_fill_ += chunk.size();
+      return {};
+    case content_sink::values:
+      if (management_.empty() && chunk.size() == header_.content_length) {
+        return on_content_end(chunk);  // the whole record is in this read: no copy
+      }
+      management_.insert(management_.end(), chunk.begin(), chunk.end());
+      return {};
   }
-  state_ = read_state::padding;
-  return on_content_end(management_);
-}
-
-void client_connection::read_padding(bytes_view& input) {
-  const std::size_t n = std::min(padding_left_, input.size());
-  input = input.subspan(n);
-  offset_ += n;
-  padding_left_ -= n;
-  if (padding_left_ == 0) state_ = read_state::header;
+  return {};
 }
 
 client_event client_connection::on_content_end(bytes_view whole_content) {
@@ -393,7 +348,7 @@ client_event client_connection::connection_error_event() const noexcept {
 
 client_event client_connection::fail_connection(errc code) {
   failed_ = true;
-  error_ = {code, error_action::close_connection, header_.request_id, header_offset_};
+  error_ = {code, error_action::close_connection, header_.request_id, reader_.header_offset()};
   return connection_error_event();
 }
 

@@ -426,8 +426,11 @@ void connection::check_deadlines(clock::time_point now) {
     if (now - last_output_ > config.output_timeout) close("output not read within output_timeout");
     return;
   }
-  const bool waiting_for_input = std::any_of(requests_.begin(), requests_.end(),
-                                             [](const request_state& s) { return !s.running; });
+  // A request waits for input until its handler runs (plain handlers) or until its body has
+  // ended (coroutine handlers, which run while it arrives).
+  const bool waiting_for_input = std::any_of(
+      requests_.begin(), requests_.end(),
+      [](const request_state& s) { return s.async ? !s.async->input_ended : !s.running; });
   if (waiting_for_input || protocol_.active_requests() != requests_.size()) {
     if (now - last_input_ > config.input_timeout) close("request input stalled past input_timeout");
     return;

@@ -206,3 +206,35 @@ TEST(async_server, filter_streams_data_after_stdin) {
 
 }  // namespace
 }  // namespace fcgi::test
+
+namespace fcgi::test {
+namespace {
+
+TEST(async_server, a_body_that_stalls_is_cut_after_input_timeout) {
+  server_config config;
+  config.input_timeout = std::chrono::milliseconds(300);
+  running_server s(config, [](server& app) {
+    async_responder(app, [](async_request& req, async_response& res) -> asio::awaitable<void> {
+      co_await req.read_all();
+      co_await res.send("never");
+    });
+  });
+  client c(s.connect());
+  request_spec spec = post("/stall", "");
+  spec.params.back().second = "100";  // CONTENT_LENGTH 100, but only 10 bytes ever come
+  c.send_raw(raw_record(1, 1, std::string("\0\1\1\0\0\0\0\0", 8)));
+  std::string pairs;
+  for (const auto& [name, value] : spec.params) {
+    pairs += static_cast<char>(name.size());
+    pairs += static_cast<char>(value.size());
+    pairs += name + value;
+  }
+  c.send_raw(raw_record(4, 1, pairs));
+  c.send_raw(raw_record(4, 1, ""));
+  c.send_raw(raw_record(5, 1, "0123456789"));
+  EXPECT_TRUE(c.wait_closed(std::chrono::seconds(10)));
+  EXPECT_TRUE(s.wait_for_log("input_timeout"));
+}
+
+}  // namespace
+}  // namespace fcgi::test

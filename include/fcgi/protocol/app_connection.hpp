@@ -23,6 +23,7 @@
 #include <fcgi/protocol/output_queue.hpp>
 #include <fcgi/protocol/params.hpp>
 #include <fcgi/protocol/record.hpp>
+#include <fcgi/protocol/record_reader.hpp>
 
 namespace fcgi::protocol {
 
@@ -140,7 +141,6 @@ class app_connection {
   [[nodiscard]] const app_settings& settings() const noexcept { return settings_; }
 
  private:
-  enum class read_state : std::uint8_t { header, content, padding };
   /// Where the content of the record being read goes.
   enum class content_sink : std::uint8_t {
     discard,
@@ -167,10 +167,8 @@ class app_connection {
     params_scanner scanner;
   };
 
-  app_event read_header(bytes_view& input);
-  app_event read_content(bytes_view& input);
-  void read_padding(bytes_view& input);
   app_event on_header();
+  app_event on_content(bytes_view chunk);
   app_event on_content_end();
   app_event on_begin_request();
   app_event on_abort_request(request_slot& slot);
@@ -199,19 +197,13 @@ class app_connection {
   std::size_t params_bytes_ = 0;  ///< PARAMS bytes held by all active slots
   std::uint32_t next_generation_ = 1;
 
-  read_state state_ = read_state::header;
+  record_reader reader_;
+  record_header header_;  ///< of the record being read
   content_sink sink_ = content_sink::discard;
-  record_header header_;
-  std::size_t header_fill_ = 0;
-  std::array<std::byte, header_size> header_bytes_{};
-  std::size_t content_left_ = 0;
-  std::size_t padding_left_ = 0;
   request_key current_;  ///< request of the stream record being read
   std::size_t body_fill_ = 0;
   std::array<std::byte, fixed_body_size> body_bytes_{};
   std::vector<std::byte> management_;  ///< GET_VALUES content split across reads
-  std::uint64_t offset_ = 0;           ///< bytes consumed so far
-  std::uint64_t header_offset_ = 0;    ///< offset of the current record's header
   bool close_pending_ = false;
   bool failed_ = false;
   protocol_error error_;

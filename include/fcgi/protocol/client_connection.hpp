@@ -20,6 +20,7 @@
 #include <fcgi/protocol/output_queue.hpp>
 #include <fcgi/protocol/params.hpp>
 #include <fcgi/protocol/record.hpp>
+#include <fcgi/protocol/record_reader.hpp>
 
 namespace fcgi::protocol {
 
@@ -104,7 +105,6 @@ class client_connection {
   [[nodiscard]] const client_connection_stats& stats() const noexcept { return stats_; }
 
  private:
-  enum class read_state : std::uint8_t { header, content, padding };
   enum class content_sink : std::uint8_t {
     discard,
     stdout_stream,
@@ -125,10 +125,8 @@ class client_connection {
     request_key key;
   };
 
-  client_event read_header(bytes_view& input);
-  client_event read_content(bytes_view& input);
-  void read_padding(bytes_view& input);
   client_event on_header();
+  client_event on_content(bytes_view chunk);
   client_event on_stream_header(record_type type);
   client_event on_content_end(bytes_view whole_content);
   client_event fail_connection(errc code);
@@ -147,20 +145,14 @@ class client_connection {
   std::size_t active_count_ = 0;
   std::uint32_t next_generation_ = 1;
 
-  read_state state_ = read_state::header;
+  record_reader reader_;
+  record_header header_;  ///< of the record being read
   content_sink sink_ = content_sink::discard;
-  record_header header_;
-  std::size_t header_fill_ = 0;
-  std::array<std::byte, header_size> header_bytes_{};
-  std::size_t content_left_ = 0;
-  std::size_t padding_left_ = 0;
   std::size_t body_fill_ = 0;
   std::array<std::byte, fixed_body_size> body_bytes_{};
   std::vector<std::byte> management_;  ///< GET_VALUES_RESULT content split across reads
   std::vector<std::byte> scratch_;     ///< encoded pairs before framing
   request_key current_;                ///< request of the record being read
-  std::uint64_t offset_ = 0;
-  std::uint64_t header_offset_ = 0;
   bool closing_ = false;
   bool failed_ = false;
   protocol_error error_;
