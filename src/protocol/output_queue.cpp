@@ -20,15 +20,18 @@ bytes_view output_queue::view(const segment& s) const noexcept {
   return {data, s.size};
 }
 
+void output_queue::reserve_owned(std::size_t count) {
+  if (owned_capacity_ - owned_size_ >= count) return;
+  const std::size_t capacity =
+      std::max({owned_capacity_ * 2, owned_size_ + count, std::size_t{4096}});
+  auto bigger = std::make_unique_for_overwrite<std::byte[]>(capacity);  // NOLINT
+  if (owned_size_ != 0) std::memcpy(bigger.get(), owned_.get(), owned_size_);
+  owned_ = std::move(bigger);
+  owned_capacity_ = capacity;
+}
+
 mutable_bytes output_queue::grow_owned(std::size_t count) {
-  if (owned_capacity_ - owned_size_ < count) {
-    const std::size_t capacity =
-        std::max({owned_capacity_ * 2, owned_size_ + count, std::size_t{4096}});
-    auto bigger = std::make_unique_for_overwrite<std::byte[]>(capacity);  // NOLINT
-    if (owned_size_ != 0) std::memcpy(bigger.get(), owned_.get(), owned_size_);
-    owned_ = std::move(bigger);
-    owned_capacity_ = capacity;
-  }
+  reserve_owned(count);
   const std::size_t offset = owned_size_;
   owned_size_ += count;
   pending_ += count;
@@ -59,6 +62,7 @@ void output_queue::append_stream(record_type type, std::uint16_t request_id, byt
                                  std::size_t reference_threshold) {
   // The threshold applies to the whole payload: every record of a large one is referenced.
   const bool reference = content.size() >= reference_threshold;
+  if (!reference) reserve_owned(stream_records_size(content.size()));  // one growth, not many
   while (!content.empty()) {
     const std::size_t chunk = std::min(content.size(), max_aligned_content_length);
     const bytes_view piece = content.first(chunk);

@@ -48,8 +48,12 @@ constexpr std::array<std::string_view, 18> guarded_names{
 constexpr std::size_t content_length_index = 0;
 
 int guarded_index(std::string_view name) noexcept {
+  // Most names (HTTP_* headers) differ in length or first byte: skip the byte compare for them.
   for (std::size_t i = 0; i < guarded_names.size(); ++i) {
-    if (guarded_names[i] == name) return static_cast<int>(i);
+    const std::string_view candidate = guarded_names[i];
+    if (candidate.size() == name.size() && candidate[0] == name[0] && candidate == name) {
+      return static_cast<int>(i);
+    }
   }
   return -1;
 }

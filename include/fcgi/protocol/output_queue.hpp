@@ -46,6 +46,8 @@ class output_queue {
     std::size_t size = 0;
   };
   [[nodiscard]] bytes_view view(const segment& s) const noexcept;
+  /// Makes room for `count` more owned bytes.
+  void reserve_owned(std::size_t count);
   /// Appends `count` uninitialised owned bytes and returns them.
   mutable_bytes grow_owned(std::size_t count);
   /// Drops consumed segments and owned bytes once they are a large share of the queue.
