@@ -164,7 +164,7 @@ void connection::on_event(const app_event& ev) {
       break;
     case app_event_kind::request_failed:
       ++owner_.shared.protocol_errors;
-      owner_.shared.log("request failed: " + describe_error(ev.error) + " from " + peer_);
+      owner_.shared.log("request failed: " + describe_error(ev.error) + " from " + peer_name());
       if (request_state* state = find(ev.request); state != nullptr && state->async) {
         state->async->abort();
       }
@@ -189,13 +189,23 @@ void connection::on_params_ready(const app_event& ev) {
   shared.requests_in_flight.fetch_add(1, std::memory_order_relaxed);
   request_state& state = requests_.emplace_back();
   state.key = ev.request;
+  // Spec 6.3: an Authorizer gets no STDIN (Apache's mod_authnz_fcgi sends none; lighttpd sends
+  // an empty one, which then finds the request ended and is ignored): it runs on its params.
+  const bool input_complete = ev.request_role == protocol::role::authorizer;
   const async_handler& coroutine = shared.async_handlers[static_cast<std::size_t>(ev.request_role)];
   if (coroutine) {
     start_async(state, ev, coroutine);
+    if (input_complete) {
+      state.async->input_ended = true;
+      state.async->released = true;
+    }
     return;
   }
   state.req.emplace(ev.request_role, ev.params, ev.keep_conn);
+  if (input_complete) run_handler(state);
 }
+
+std::string connection::peer_name() const { return peer_.empty() ? "a unix peer" : peer_; }
 
 void connection::start_async(request_state& state, const app_event& ev, const async_handler& h) {
   state.running = true;  // it runs from now on: input deadlines are its own business
@@ -446,9 +456,7 @@ void connection::begin_stop() {
 void connection::close(std::string_view why) {
   if (closed_) return;
   closed_ = true;
-  if (!why.empty())
-    owner_.shared.log(std::string(why) + " (" + (peer_.empty() ? "unix peer" : peer_) +
-                      "), closing");
+  if (!why.empty()) owner_.shared.log(std::string(why) + " (" + peer_name() + "), closing");
   const std::vector<request_state> dropped = std::move(requests_);
   requests_.clear();
   for (const request_state& state : dropped) {

@@ -29,6 +29,10 @@ namespace {
       << "\n"
       << "  --listen ENDPOINT  unix:PATH, tcp:HOST:PORT, tcp:[IPV6]:PORT or tcp:PORT\n"
       << "  --threads N        I/O threads (default 1)\n"
+      << "  --socket-mode MODE permissions of unix sockets made by --listen, octal (e.g. 660)\n"
+      << "  --content-length-minus-one\n"
+      << "                     accept CONTENT_LENGTH=-1 as \"length unknown\" (Caddy 2.6 sends\n"
+      << "                     it for chunked bodies; the body is read to its end either way)\n"
       << "  --help             this text\n"
       << "\n"
       << "Environment: FCGI_WEB_SERVER_ADDRS=ADDR,... accepts TCP connections only from\n"
@@ -64,6 +68,18 @@ server_config server_config::from_args(int argc, char** argv) {
         usage(program, 2);
       }
       config.threads = static_cast<unsigned>(n);
+    } else if (arg.starts_with("--socket-mode")) {
+      const std::string text = value("--socket-mode");
+      char* end = nullptr;
+      const unsigned long mode = std::strtoul(text.c_str(), &end, 8);
+      if (text.empty() || *end != '\0' || mode > 0777) {
+        std::cerr << program << ": --socket-mode must be octal permissions like 660, got '" << text
+                  << "'\n";
+        usage(program, 2);
+      }
+      config.socket_mode = static_cast<unsigned>(mode);
+    } else if (arg == "--content-length-minus-one") {
+      config.protocol.params.accept_minus_one_content_length = true;
     } else {
       std::cerr << program << ": unknown option '" << arg << "'\n";
       usage(program, 2);

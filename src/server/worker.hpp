@@ -104,6 +104,7 @@ class connection : public std::enable_shared_from_this<connection> {
   request_state* find(protocol::request_key key) noexcept;
   void flush();
   void after_io();
+  [[nodiscard]] std::string peer_name() const;
 
   worker& owner_;
   /// An open connection owns itself: while its reads are paused and its coroutines wait, no

@@ -206,6 +206,20 @@ TEST(server, authorizer_and_filter_roles) {
   EXPECT_EQ(c.call(filt).body(), "HELLO WORLD");
 }
 
+TEST(server, authorizer_runs_on_its_params_without_stdin) {
+  running_server s(quiet_config(), [](server& app) {
+    app.authorizer([](request&, response& res) { res.header("Variable-OK", "1"); });
+  });
+  client c(s.connect());
+  // Apache's mod_authnz_fcgi: BEGIN (Authorizer), PARAMS, empty PARAMS, and no STDIN (spec 6.3).
+  c.send_raw(raw_record(1, 1, std::string("\0\2\0\0\0\0\0\0", 8)));
+  c.send_raw(raw_record(4, 1, std::string("\x0b\x01SCRIPT_NAME/", 14)));
+  c.send_raw(raw_record(4, 1, ""));
+  const raw_reply r = read_raw_reply(c.fd(), 1);
+  ASSERT_TRUE(r.ended);
+  EXPECT_EQ(r.stdout_bytes, "Variable-OK: 1\r\n\r\n");
+}
+
 TEST(server, handler_that_throws_gets_500_and_the_connection_carries_on) {
   running_server s(quiet_config(), [](server& app) {
     app.responder([](request& req, response& res) {

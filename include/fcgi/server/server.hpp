@@ -74,7 +74,8 @@ struct server_config {
   /// Log lines go here (default: stderr with a timestamp). Called from I/O threads.
   std::function<void(std::string_view line)> log;
 
-  /// Reads `--listen ENDPOINT` (repeatable), `--threads N` and `--help` from a command line.
+  /// Reads `--listen ENDPOINT` (repeatable), `--threads N`, `--socket-mode MODE`,
+  /// `--content-length-minus-one` and `--help` from a command line.
   /// Unknown options print a usage and exit(2); --help prints it and exits(0).
   static server_config from_args(int argc, char** argv);
 };
