@@ -57,8 +57,8 @@ static_assert(errc_texts.size() == static_cast<std::size_t>(errc::param_too_long
 
 class protocol_error_category final : public std::error_category {
  public:
-  const char* name() const noexcept override { return "fcgi.protocol"; }
-  std::string message(int value) const override {
+  [[nodiscard]] const char* name() const noexcept override { return "fcgi.protocol"; }
+  [[nodiscard]] std::string message(int value) const override {
     return std::string(describe(static_cast<errc>(value)));
   }
 };

@@ -43,6 +43,8 @@ class fd_guard {
   explicit fd_guard(int fd) noexcept : fd_(fd) {}
   fd_guard(const fd_guard&) = delete;
   fd_guard& operator=(const fd_guard&) = delete;
+  fd_guard(fd_guard&&) = delete;
+  fd_guard& operator=(fd_guard&&) = delete;
   ~fd_guard() {
     if (fd_ >= 0) ::close(fd_);
   }

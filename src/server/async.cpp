@@ -85,10 +85,10 @@ async_state::async_state(connection& c, protocol::request_key request_key, proto
       req(role, protocol::param_list(params), keep_conn, *this),
       res(output_sink, *this) {}
 
-void async_state::wake_readers() noexcept { input_signal.cancel(); }
-void async_state::wake_writers() noexcept { output_signal.cancel(); }
+void async_state::wake_readers() { input_signal.cancel(); }
+void async_state::wake_writers() { output_signal.cancel(); }
 
-void async_state::abort() noexcept {
+void async_state::abort() {
   if (aborted) return;
   aborted = true;
   cancel.emit(boost::asio::cancellation_type::terminal);

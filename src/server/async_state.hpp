@@ -23,6 +23,8 @@ class held_output {
   held_output() = default;
   held_output(const held_output&) = delete;
   held_output& operator=(const held_output&) = delete;
+  held_output(held_output&&) = delete;
+  held_output& operator=(held_output&&) = delete;
   ~held_output();
 
   /// Appends; past `memory_limit` bytes in memory the rest goes to an unlinked temp file.
@@ -85,10 +87,10 @@ struct async_state {
   async_response res;
 
   /// Wakes every waiter (after input, output progress, or an abort).
-  void wake_readers() noexcept;
-  void wake_writers() noexcept;
+  void wake_readers();
+  void wake_writers();
   /// Marks the request cancelled and interrupts the coroutine's pending operation.
-  void abort() noexcept;
+  void abort();
 };
 
 }  // namespace fcgi::detail

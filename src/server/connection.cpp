@@ -375,6 +375,9 @@ void connection::flush() {
 
 void connection::after_output_progress() {
   if (pumping_) return;
+  // By index, not range-for: pumping may end a request (erasing it from requests_) or close
+  // the connection (emptying requests_); an index re-checked each turn stays valid.
+  // NOLINTNEXTLINE(modernize-loop-convert): the body erases from requests_ (see above)
   for (std::size_t i = 0; i < requests_.size(); ++i) {
     if (const std::shared_ptr<async_state> async = requests_[i].async) {
       if (!async->held.empty() || async->end_status) pump_held_output(*async);

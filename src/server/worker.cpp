@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <csignal>
 #include <ctime>
+#include <exception>
 #include <iostream>
 
 namespace fcgi::detail {
@@ -64,7 +65,9 @@ worker::worker(shared_state& state, const std::vector<int>& listen_fds, bool han
   }
 }
 
-worker::~worker() {
+// If closing or a completion throws here, the drain cannot finish and connections would later
+// unlink themselves from a destroyed worker: terminating (the implicit noexcept) is intended.
+worker::~worker() {  // NOLINT(bugprone-exception-escape): drain or terminate, see above
   // Run the cancelled completions now, while every member they touch is alive: each holds a
   // connection whose destructor unlinks itself from this worker.
   boost::system::error_code ignored;
@@ -90,12 +93,14 @@ void worker::run() {
 
 void worker::arm_accept(acceptor& a) {
   if (a.armed || stopping_ || paused_) return;
-  a.armed = true;
   a.descriptor->async_wait(asio::posix::stream_descriptor::wait_read,
                            [this, &a](const boost::system::error_code& ec) {
                              a.armed = false;
                              if (!ec) on_acceptable(a);
                            });
+  // Set once the wait is queued (its handler never runs inside async_wait), so a wait that
+  // failed to queue is armed again later.
+  a.armed = true;
 }
 
 void worker::on_acceptable(acceptor& a) {
@@ -205,11 +210,17 @@ void worker::remove(connection& c) noexcept {
   if (c.next != nullptr) c.next->prev = c.prev;
   if (connections_ == &c) connections_ = c.next;
   --connection_count_;
-  if (paused_ && !stopping_ && shared.connections.load() < shared.config.max_connections) {
-    paused_ = false;
-    for (acceptor& a : acceptors_) arm_accept(a);
+  // Called from connection destructors, so nothing may escape. Queueing the accept waits and
+  // the drain check can fail only to allocate; the sweep then retries both within a period.
+  try {
+    if (paused_ && !stopping_ && shared.connections.load() < shared.config.max_connections) {
+      paused_ = false;
+      for (acceptor& a : acceptors_) arm_accept(a);
+    }
+    if (stopping_ && connection_count_ == 0) asio::post(io, [this] { finish_if_drained(); });
+  } catch (const std::exception&) {
+    paused_ = true;  // the sweep arms the acceptors left unarmed and calls finish_if_drained()
   }
-  if (stopping_ && connection_count_ == 0) asio::post(io, [this] { finish_if_drained(); });
 }
 
 }  // namespace fcgi::detail

@@ -54,6 +54,8 @@ class connection : public std::enable_shared_from_this<connection> {
   ~connection();
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
+  connection(connection&&) = delete;
+  connection& operator=(connection&&) = delete;
 
   void start();
   void close(std::string_view why = {});
@@ -128,9 +130,11 @@ class connection : public std::enable_shared_from_this<connection> {
 class worker {
  public:
   worker(shared_state& shared, const std::vector<int>& listen_fds, bool handle_signals);
-  ~worker();
+  ~worker();  // NOLINT(bugprone-exception-escape): must drain or terminate (worker.cpp)
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
+  worker(worker&&) = delete;
+  worker& operator=(worker&&) = delete;
 
   void run();
   /// Thread-safe: asks this worker to stop accepting and drain.

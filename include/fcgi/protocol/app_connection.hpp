@@ -114,8 +114,9 @@ class app_connection {
   app_event next_event(bytes_view& input);
 
   /// Appends STDOUT (or STDERR) records carrying a copy of `bytes`. Zero bytes send nothing.
-  /// Fails with request_not_active (ended, or the id reused) or output_before_input_ready
-  /// (Filter before STDIN ended, §6.4); nothing is queued on failure.
+  /// Fails with request_not_active (ended, or the id reused), output_before_input_ready
+  /// (Filter before STDIN ended, §6.4) or connection_closed (after a connection_error);
+  /// nothing is queued on failure.
   errc write_stdout(request_key request, bytes_view bytes);
   errc write_stderr(request_key request, bytes_view bytes);
   /// As write_stdout, but bytes of at least settings.reference_threshold are not copied: they
@@ -124,13 +125,15 @@ class app_connection {
 
   /// Ends the request: empty STDOUT, empty STDERR if any was written, END_REQUEST
   /// {REQUEST_COMPLETE, app_status} (§5.5, §6.1). The id becomes inactive. Fails with
-  /// request_not_active.
+  /// request_not_active or connection_closed.
   errc end_request(request_key request, std::uint32_t app_status);
   /// Ends the request with another protocolStatus (e.g. OVERLOADED decided by the runtime).
+  /// Fails as end_request does.
   errc reject_request(request_key request, protocol_status status);
 
   /// The bytes to send.
   output_queue& output() noexcept { return output_; }
+  [[nodiscard]] const output_queue& output() const noexcept { return output_; }
 
   /// True after a connection_error, or when a request without KEEP_CONN has ended and no
   /// request is active: close once output() is empty (§3.5).
@@ -177,7 +180,7 @@ class app_connection {
   app_event on_data_header(request_slot& slot);
   app_event on_params_bytes(request_slot& slot, bytes_view bytes);
   app_event answer_get_values(bytes_view content);
-  app_event connection_error_event() const noexcept;
+  [[nodiscard]] app_event connection_error_event() const noexcept;
 
   request_slot* find_active(std::uint16_t id) noexcept;
   request_slot* find_active(request_key key) noexcept;

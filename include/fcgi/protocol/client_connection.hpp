@@ -73,7 +73,7 @@ class client_connection {
   /// Queues BEGIN_REQUEST on the lowest free id. Fails with too_many_active_requests.
   result<request_key> begin_request(role r, bool keep_conn);
   /// Queues PARAMS records carrying `params` (may be called several times). Fails with
-  /// request_not_active, stream_already_ended, param_too_long.
+  /// request_not_active, stream_already_ended, param_too_long, connection_closed.
   errc send_params(request_key request, std::span<const param> params);
   /// Queues the empty PARAMS record.
   errc end_params(request_key request);
@@ -97,6 +97,7 @@ class client_connection {
   client_event next_event(bytes_view& input);
 
   output_queue& output() noexcept { return output_; }
+  [[nodiscard]] const output_queue& output() const noexcept { return output_; }
 
   [[nodiscard]] bool failed() const noexcept { return failed_; }
   [[nodiscard]] std::size_t active_requests() const noexcept { return active_count_; }
@@ -130,7 +131,7 @@ class client_connection {
   client_event on_stream_header(record_type type);
   client_event on_content_end(bytes_view whole_content);
   client_event fail_connection(errc code);
-  client_event connection_error_event() const noexcept;
+  [[nodiscard]] client_event connection_error_event() const noexcept;
   request_slot* allocate_slot() noexcept;
   request_slot* find_active(std::uint16_t id) noexcept;
   request_slot* find_active(request_key key) noexcept;

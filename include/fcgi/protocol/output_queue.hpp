@@ -33,7 +33,7 @@ class output_queue {
 
   /// Fills `slices` with the pending bytes, in order, from the front; returns how many slices
   /// were filled (fewer than slices.size() means all pending bytes are covered).
-  std::size_t gather(std::span<bytes_view> slices) const noexcept;
+  [[nodiscard]] std::size_t gather(std::span<bytes_view> slices) const noexcept;
   /// Drops the first `count` pending bytes (count <= size()).
   void consume(std::size_t count) noexcept;
   /// Drops everything, e.g. when the connection is gone.

@@ -27,6 +27,8 @@ class response_sink {
   response_sink() = default;
   response_sink(const response_sink&) = default;
   response_sink& operator=(const response_sink&) = default;
+  response_sink(response_sink&&) = default;
+  response_sink& operator=(response_sink&&) = default;
 };
 
 class response {
@@ -34,6 +36,9 @@ class response {
   explicit response(response_sink& sink) noexcept : sink_(&sink) {}
   response(const response&) = delete;
   response& operator=(const response&) = delete;
+  response(response&&) = delete;
+  response& operator=(response&&) = delete;
+  ~response() = default;
 
   /// Sets the status line sent as `Status: CODE REASON` (default 200 OK: no Status line).
   /// Throws std::invalid_argument outside 100..999 or std::logic_error after the head was sent.

@@ -88,6 +88,8 @@ class server {
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
+  server(server&&) = delete;
+  server& operator=(server&&) = delete;
 
   /// Registers the handler of a role; a role without a handler is answered UNKNOWN_ROLE.
   server& responder(handler h);
