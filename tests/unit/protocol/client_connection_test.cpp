@@ -28,17 +28,7 @@ using fcgi_test::hex;
 using fcgi_test::lines;
 using fcgi_test::output_records;
 
-constexpr std::uint8_t begin_type = 1;
-constexpr std::uint8_t abort_type = 2;
-constexpr std::uint8_t end_type = 3;
-constexpr std::uint8_t params_type = 4;
-constexpr std::uint8_t stdin_type = 5;
-constexpr std::uint8_t stdout_type = 6;
-constexpr std::uint8_t stderr_type = 7;
-constexpr std::uint8_t data_type = 8;
-constexpr std::uint8_t get_values_type = 9;
-constexpr std::uint8_t get_values_result_type = 10;
-constexpr std::uint8_t unknown_type_type = 11;
+using namespace fcgi_test::spec_types;  // NOLINT(google-build-using-namespace)
 
 byte_vector rec(std::uint8_t type, std::uint16_t id, std::string_view content = {},
                 std::uint8_t padding = 0) {
