@@ -105,45 +105,38 @@ errc client_connection::end_data(request_key request) {
   return end_stream(request, send_phase::data_stream, record_type::data);
 }
 
-namespace {
-
-/// Why a stream of `wanted` phase cannot be written while the request is in `current`.
-template <class Phase>
-errc phase_error(Phase current, Phase wanted, Phase stdin_phase) noexcept {
-  if (current == wanted) return errc{};
-  if (current < wanted) {
+client_connection::request_slot* client_connection::stream_slot(request_key request,
+                                                                send_phase phase, errc& error) {
+  request_slot* slot = failed_ ? nullptr : find_active(request);
+  if (slot == nullptr) {
+    error = failed_ ? errc::connection_closed : errc::request_not_active;
+  } else if (phase == send_phase::data_stream && slot->request_role != role::filter) {
+    error = errc::data_for_non_filter;
+  } else if (slot->phase < phase) {
     // Writing STDIN too early means PARAMS is still open; DATA too early, STDIN is (§6.4).
-    return wanted == stdin_phase ? errc::stdin_before_params_end : errc::data_before_stdin_end;
+    error = phase == send_phase::stdin_stream ? errc::stdin_before_params_end
+                                              : errc::data_before_stdin_end;
+  } else if (slot->phase > phase) {
+    error = errc::stream_already_ended;
+  } else {
+    error = errc{};
   }
-  return errc::stream_already_ended;
+  return error == errc{} ? slot : nullptr;
 }
-
-}  // namespace
 
 errc client_connection::send_stream(request_key request, send_phase phase, record_type type,
                                     bytes_view bytes, bool reference) {
-  if (failed_) return errc::connection_closed;
-  request_slot* slot = find_active(request);
-  if (slot == nullptr) return errc::request_not_active;
-  if (phase == send_phase::data_stream && slot->request_role != role::filter) {
-    return errc::data_for_non_filter;
-  }
-  if (const errc e = phase_error(slot->phase, phase, send_phase::stdin_stream); e != errc{})
-    return e;
+  errc error{};
+  if (stream_slot(request, phase, error) == nullptr) return error;
   output_.append_stream(type, request.id, bytes,
                         reference ? settings_.reference_threshold : never_reference);
   return errc{};
 }
 
 errc client_connection::end_stream(request_key request, send_phase phase, record_type type) {
-  if (failed_) return errc::connection_closed;
-  request_slot* slot = find_active(request);
-  if (slot == nullptr) return errc::request_not_active;
-  if (phase == send_phase::data_stream && slot->request_role != role::filter) {
-    return errc::data_for_non_filter;
-  }
-  if (const errc e = phase_error(slot->phase, phase, send_phase::stdin_stream); e != errc{})
-    return e;
+  errc error{};
+  request_slot* slot = stream_slot(request, phase, error);
+  if (slot == nullptr) return error;
   output_.append(make_empty_record(type, request.id));
   if (phase == send_phase::params) {
     slot->phase = send_phase::stdin_stream;

@@ -93,4 +93,10 @@ struct async_state {
   void abort();
 };
 
+struct shared_state;
+
+/// Runs a coroutine handler for `state`, then ends its request (500 if it threw first).
+boost::asio::awaitable<void> run_coroutine(std::shared_ptr<async_state> state,
+                                           async_handler handler, shared_state* shared);
+
 }  // namespace fcgi::detail

@@ -49,9 +49,6 @@ std::string describe_error(const protocol::protocol_error& e) {
 
 }  // namespace
 
-boost::asio::awaitable<void> run_coroutine(std::shared_ptr<async_state> state,
-                                           async_handler handler, shared_state* shared);
-
 const server_config& connection::config() const noexcept { return owner_.shared.config; }
 shared_state& connection::shared() const noexcept { return owner_.shared; }
 

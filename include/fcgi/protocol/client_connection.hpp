@@ -135,6 +135,9 @@ class client_connection {
   request_slot* allocate_slot() noexcept;
   request_slot* find_active(std::uint16_t id) noexcept;
   request_slot* find_active(request_key key) noexcept;
+  /// The slot of `request` when its `phase` stream may be written now; else null and `error`
+  /// says why.
+  request_slot* stream_slot(request_key request, send_phase phase, errc& error);
   errc send_stream(request_key request, send_phase phase, record_type type, bytes_view bytes,
                    bool reference);
   errc end_stream(request_key request, send_phase phase, record_type type);
