@@ -170,8 +170,41 @@ asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
   self.reset();
 }
 
+void connection::trace_event(const protocol::client_event& event) const {
+  using kind = protocol::client_event_kind;
+  std::string line = "[" + std::to_string(event.request.id) + "] < ";
+  switch (event.kind) {
+    case kind::stdout_chunk:
+      line += "STDOUT " + std::to_string(event.bytes.size()) + " bytes";
+      break;
+    case kind::stderr_chunk:
+      line += "STDERR " + std::to_string(event.bytes.size()) + " bytes";
+      break;
+    case kind::stdout_end: line += "STDOUT end"; break;
+    case kind::stderr_end: line += "STDERR end"; break;
+    case kind::request_ended:
+      line += "END_REQUEST appStatus=" + std::to_string(event.end.app_status) +
+              " protocolStatus=" + std::to_string(unsigned{event.end.protocol_status});
+      break;
+    case kind::values_result:
+      line += "GET_VALUES_RESULT";
+      for (const protocol::param& p : event.values)
+        line += " " + std::string(p.name) + "=" + std::string(p.value);
+      break;
+    case kind::unknown_type:
+      line += "UNKNOWN_TYPE " + std::to_string(unsigned{event.unknown_type});
+      break;
+    case kind::connection_error:
+      line += "protocol violation: " + std::string(protocol::describe(event.error.code));
+      break;
+    case kind::need_more: return;
+  }
+  owner_.settings().trace(line);
+}
+
 void connection::dispatch(const protocol::client_event& event) {
   using kind = protocol::client_event_kind;
+  if (owner_.settings().trace) trace_event(event);
   switch (event.kind) {
     case kind::stdout_chunk:
     case kind::stderr_chunk:
@@ -187,6 +220,9 @@ void connection::dispatch(const protocol::client_event& event) {
         release(*call);
         call->finish();
       }
+      if (active() == static_cast<std::size_t>(
+                          std::count_if(calls_.begin(), calls_.end(), [](auto* c) { return c; })))
+        abandon_deadline = clock::time_point::max();  // no aborted request is left
       owner_.on_slot_freed();
       break;
     case kind::values_result:

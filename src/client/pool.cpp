@@ -264,6 +264,7 @@ asio::awaitable<values_answer> pool::get_values(std::vector<std::string> names,
   start_sweep();
   connections_.push_back(c);
   const errc failed = co_await open_connection(c, detail);
+  if (settings_.trace) settings_.trace("> GET_VALUES on a connection of its own");
   if (failed != errc{}) {
     std::erase(connections_, c);
     answer.error = failed;
@@ -343,6 +344,11 @@ asio::awaitable<void> pool::run(call_state& call) {
   call.stage = call_state::phase::running;
   call.sent = clock::now();
   call.sending = true;
+  if (settings_.trace) {
+    trace(call, "> BEGIN_REQUEST role=" + std::string(protocol::to_string(r.role)) +
+                    " keep_conn=" + (settings_.keep_conn ? "1" : "0"));
+    for (const auto& [name, value] : r.params) trace(call, "> PARAMS " + name + "=" + value);
+  }
   std::vector<protocol::param> params;
   params.reserve(r.params.size());
   for (const auto& [name, value] : r.params) params.push_back({name, value});
@@ -367,10 +373,18 @@ asio::awaitable<bool> pool::send_body(call_state& call, const body_source& body,
     if (data_stream) return sm.send_data(call.key, bytes);
     return reference ? sm.send_stdin_reference(call.key, bytes) : sm.send_stdin(call.key, bytes);
   };
-  const auto end = [&] { return data_stream ? sm.end_data(call.key) : sm.end_stdin(call.key); };
+  const char* stream = data_stream ? "DATA" : "STDIN";
+  std::uint64_t total = 0;
+  const auto end = [&] {
+    if (settings_.trace)
+      trace(call,
+            std::string("> ") + stream + " " + std::to_string(total) + " bytes, then its end");
+    return data_stream ? sm.end_data(call.key) : sm.end_stdin(call.key);
+  };
 
   if (body.type() == body_source::kind::bytes) {
     const std::string_view bytes = body.bytes();
+    total = bytes.size();
     send(protocol::bytes_view(reinterpret_cast<const std::byte*>(bytes.data()),  // NOLINT
                               bytes.size()),
          true);
@@ -411,11 +425,16 @@ asio::awaitable<bool> pool::send_body(call_state& call, const body_source& body,
         }
       }
       if (n == 0) break;
+      total += n;
       send(protocol::bytes_view(chunk.data(), n), false);
     }
   }
   end();
   co_return true;
+}
+
+void pool::trace(const call_state& call, const std::string& line) const {
+  if (settings_.trace) settings_.trace("[" + std::to_string(call.key.id) + "] " + line);
 }
 
 void pool::close() {
@@ -460,10 +479,11 @@ asio::awaitable<void> pool::sweep_loop(std::shared_ptr<pool> self) {
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     sweep(clock::now());
     if (in_flight_.empty()) {
-      const bool connecting = std::any_of(
-          connections_.begin(), connections_.end(),
-          [](const auto& c) { return c->connect_deadline != clock::time_point::max(); });
-      if (!connecting) break;
+      const bool pending = std::any_of(connections_.begin(), connections_.end(), [](const auto& c) {
+        return c->connect_deadline != clock::time_point::max() ||
+               c->abandon_deadline != clock::time_point::max();
+      });
+      if (!pending) break;
     }
   }
   sweeping_ = false;
@@ -485,15 +505,20 @@ void pool::abandon(call_state& call) {
   }
   if (!c->holds(call)) return;  // ended, or its connection already failed
   c->release(call);
-  if (c->multiplexed() && !call.sending) {
-    // Others share the connection: abort just this request; its late records are dropped.
-    c->protocol().abort_request(call.key);
-    asio::co_spawn(
-        executor_, [c]() -> asio::awaitable<void> { co_await c->flush(); }, asio::detached);
-  } else {
-    // Closing is the abort the application cannot miss, and frees the connection for sure.
+  if (call.sending) {
+    // The request is half written (or the application stopped reading it): closing is the
+    // abort the application cannot miss.
     c->close();
+    return;
   }
+  // ABORT_REQUEST (§5.4); its late records are dropped. The connection is closed if the
+  // END_REQUEST does not follow within abort_grace, so a deaf application cannot hold it.
+  trace(call, "> ABORT_REQUEST");
+  c->protocol().abort_request(call.key);
+  c->abandon_deadline = std::min(c->abandon_deadline, clock::now() + settings_.abort_grace);
+  start_sweep();
+  asio::co_spawn(
+      executor_, [c]() -> asio::awaitable<void> { co_await c->flush(); }, asio::detached);
 }
 
 void pool::sweep(clock::time_point now) {
@@ -503,6 +528,7 @@ void pool::sweep(clock::time_point now) {
       c->connect_timed_out = true;
       c->close();
     }
+    if (c->abandon_deadline <= now) c->close();
   }
   for (call_state* call : std::vector(in_flight_)) {
     if (call->stage == call_state::phase::done) continue;

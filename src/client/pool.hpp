@@ -123,12 +123,15 @@ class connection : public std::enable_shared_from_this<connection> {
   values_answer* probe_answer = nullptr;
   wakeup* probe_wakeup = nullptr;
   clock::time_point connect_deadline = clock::time_point::max();
+  /// Set while an aborted request has not ended: past it, the connection is closed.
+  clock::time_point abandon_deadline = clock::time_point::max();
   bool connect_timed_out = false;
 
  private:
   asio::awaitable<void> read_loop(std::shared_ptr<connection> self);
   void dispatch(const protocol::client_event& event);
   void answer_probe();
+  void trace_event(const protocol::client_event& event) const;
   void on_stream_bytes(call_state& call, protocol::bytes_view bytes, bool is_stdout);
   call_state* call_for(protocol::request_key key) noexcept;
   void wake_writers();
@@ -159,6 +162,7 @@ class pool : public std::enable_shared_from_this<pool> {
   // For connections.
   void on_slot_freed();
   void on_connection_closed(connection& c);
+  [[nodiscard]] const pool_settings& settings() const noexcept { return settings_; }
   [[nodiscard]] const asio::any_io_executor& executor() const noexcept { return executor_; }
 
  private:
@@ -171,6 +175,7 @@ class pool : public std::enable_shared_from_this<pool> {
   [[nodiscard]] std::uint32_t requests_per_connection() const noexcept;
   [[nodiscard]] std::size_t connection_limit() const noexcept;
   void wake_one_waiter();
+  void trace(const call_state& call, const std::string& line) const;
   void start_sweep();
   asio::awaitable<void> sweep_loop(std::shared_ptr<pool> self);
   void sweep(clock::time_point now);

@@ -327,23 +327,30 @@ TEST(async_client, calls_wait_for_a_connection_when_the_pool_is_full) {
   });
 }
 
-TEST(async_client, cancelling_a_call_sends_abort_request) {
-  std::atomic<int> aborted{0};
-  running_server app(test_config(), [&](server& s) { routes(s, &aborted); });
-  run_async([&](asio::io_context& context) -> asio::awaitable<void> {
-    using namespace asio::experimental::awaitable_operators;
-    fc::async_client c(context.get_executor(), unix_endpoint(app),
-                       pool_of(16, fc::multiplexing::on));
-    const fc::request r = get_request("/wait");
-    asio::steady_timer timer(context, 200ms);
-    auto first = co_await (c.call(r) || timer.async_wait(asio::use_awaitable));
-    EXPECT_EQ(first.index(), 1U);  // the timer won; the call was cancelled
-    // The connection is still good for the next call.
-    const fc::response next = co_await c.call(get_request("/hello"));
-    EXPECT_TRUE(next.ok()) << next.detail;
-  });
-  for (int i = 0; i < 500 && aborted == 0; ++i) std::this_thread::sleep_for(10ms);
-  EXPECT_EQ(aborted, 1);
+asio::awaitable<void> cancel_then_reuse(asio::io_context& context, std::string endpoint,
+                                        fc::multiplexing mode) {
+  using namespace asio::experimental::awaitable_operators;
+  fc::async_client c(context.get_executor(), endpoint, pool_of(1, mode));
+  const fc::request r = get_request("/wait");
+  asio::steady_timer timer(context, 200ms);
+  auto first = co_await (c.call(r) || timer.async_wait(asio::use_awaitable));
+  EXPECT_EQ(first.index(), 1U);  // the timer won; the call was cancelled
+  // The same connection serves the next call once the application ended the aborted one.
+  const fc::response next = co_await c.call(get_request("/hello"));
+  EXPECT_TRUE(next.ok()) << next.detail;
+  EXPECT_EQ(c.stats().connections_opened, 1U);
+}
+
+TEST(async_client, cancelling_a_call_sends_abort_request_and_keeps_the_connection) {
+  for (const fc::multiplexing mode : {fc::multiplexing::on, fc::multiplexing::off}) {
+    std::atomic<int> aborted{0};
+    running_server app(test_config(), [&](server& s) { routes(s, &aborted); });
+    run_async([&](asio::io_context& context) {
+      return cancel_then_reuse(context, unix_endpoint(app), mode);
+    });
+    for (int i = 0; i < 500 && aborted == 0; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(aborted, 1);
+  }
 }
 
 TEST(client, first_byte_timeout_then_the_pool_recovers) {
@@ -565,6 +572,34 @@ TEST(client_hostile_app, a_probe_nobody_answers_costs_only_the_probe_timeout) {
   EXPECT_TRUE(c.stats().probed);
   EXPECT_FALSE(c.stats().probe_answered);
   EXPECT_FALSE(c.stats().multiplexing);
+}
+
+TEST(client_hostile_app, an_application_deaf_to_abort_loses_the_connection_after_the_grace) {
+  std::atomic<int> connections{0};
+  scripted_app app([&](int fd, int index) {
+    ++connections;
+    const std::uint16_t id = read_request(fd);
+    if (index == 0) {
+      char byte;
+      while (::recv(fd, &byte, 1, 0) > 0) {  // reads the ABORT_REQUEST, never answers it
+      }
+      return;
+    }
+    send_all(fd,
+             raw_record(6, id, "Status: 204\r\n\r\n") + raw_record(6, id, "") + end_request(id));
+  });
+  fc::pool_settings settings = plain(100ms);
+  settings.abort_grace = 200ms;
+  std::vector<std::string> trace;
+  settings.trace = [&](std::string_view line) { trace.emplace_back(line); };
+  fc::client c(app.endpoint(), settings);
+  EXPECT_EQ(c.call(get_request("/")).error, errc::first_byte_timeout);
+  EXPECT_TRUE(std::any_of(trace.begin(), trace.end(), [](const std::string& l) {
+    return l.find("> ABORT_REQUEST") != std::string::npos;
+  }));
+  const fc::response next = c.call(get_request("/"));  // waits for the closed connection
+  EXPECT_TRUE(next.ok()) << next.detail;
+  EXPECT_EQ(connections, 2);
 }
 
 }  // namespace

@@ -119,6 +119,12 @@ struct pool_settings {
   /// STDIN/DATA bytes queued ahead of the socket per connection before the body source
   /// waits (bounds memory for file and pipe bodies).
   std::size_t max_queued_output = 256 * 1024;
+  /// After ABORT_REQUEST, how long the application has to send END_REQUEST before the
+  /// connection is closed (so an application that ignores aborts cannot pin it).
+  std::chrono::milliseconds abort_grace{std::chrono::seconds(1)};
+  /// When set, a line per record sent and stream event received ("> BEGIN_REQUEST ...",
+  /// "< STDOUT 512 bytes", ...), prefixed with the request id: what `fcgi-call -v` prints.
+  std::function<void(std::string_view line)> trace;
 };
 
 struct pool_stats {
