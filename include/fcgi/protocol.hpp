@@ -2,9 +2,11 @@
 #pragma once
 
 #include <fcgi/protocol/app_connection.hpp>
+#include <fcgi/protocol/cgi_params.hpp>
 #include <fcgi/protocol/client_connection.hpp>
 #include <fcgi/protocol/errc.hpp>
 #include <fcgi/protocol/output_queue.hpp>
 #include <fcgi/protocol/params.hpp>
 #include <fcgi/protocol/record.hpp>
 #include <fcgi/protocol/record_reader.hpp>
+#include <fcgi/protocol/response_head.hpp>

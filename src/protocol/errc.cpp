@@ -12,7 +12,7 @@ struct errc_text {
 };
 
 // Indexed by the enum value; entry 0 is unused (0 means success in std::error_code).
-constexpr std::array<errc_text, 32> errc_texts{{
+constexpr std::array<errc_text, 46> errc_texts{{
     {"success", "success"},
     {"unsupported_version", "record version is not FCGI_VERSION_1 (spec 3.3)"},
     {"begin_request_length", "BEGIN_REQUEST content is not 8 bytes (spec 5.1)"},
@@ -50,9 +50,35 @@ constexpr std::array<errc_text, 32> errc_texts{{
     {"stream_already_ended", "stream already ended with its empty record (spec 3.3)"},
     {"connection_closed", "connection state machine stopped after an earlier error"},
     {"param_too_long", "name or value longer than 2^31-1 bytes (spec 3.4)"},
+    {"invalid_method", "request method is not an HTTP token (RFC 9110 9.1)"},
+    {"invalid_request_target",
+     "request target is neither origin-form nor an absolute http(s) URL, or is badly "
+     "percent-encoded (RFC 9112 3.2)"},
+    {"unsafe_request_path",
+     "decoded request path has a control character or climbs above the root (RFC 3875 4.1.5)"},
+    {"script_name_mismatch",
+     "script name is not a whole-segment prefix of the decoded request path (RFC 3875 4.1.13)"},
+    {"invalid_header_value", "request header value contains CR, LF or NUL (RFC 9110 5.5)"},
+    {"duplicate_request_header",
+     "Host or Content-Type header sent twice: the copies cannot be joined (RFC 9110 5.3)"},
+    {"response_head_too_large", "response head longer than the configured limit (RFC 3875 6.2)"},
+    {"too_many_response_fields",
+     "response head has more fields than the configured limit (RFC 3875 6.2)"},
+    {"invalid_response_line",
+     "response head line without ':', with a name that is not a token, or with a control "
+     "character (RFC 3875 6.3)"},
+    {"folded_response_line", "response head line folded onto the previous one (RFC 9112 5.2)"},
+    {"invalid_status",
+     "Status is not a 3-digit code from 100 to 599 with an optional reason (RFC 3875 6.3.3)"},
+    {"duplicate_response_field",
+     "Status, Location, Content-Type or Content-Length appears twice in the response head"},
+    {"invalid_response_content_length",
+     "Content-Length in the response head is not a decimal number below 2^63 (RFC 9110 8.6)"},
+    {"response_head_incomplete",
+     "STDOUT ended before the blank line that ends the response head (RFC 3875 6.2)"},
 }};
 
-static_assert(errc_texts.size() == static_cast<std::size_t>(errc::param_too_long) + 1,
+static_assert(errc_texts.size() == static_cast<std::size_t>(errc::response_head_incomplete) + 1,
               "every errc needs a name and a reason");
 
 class protocol_error_category final : public std::error_category {

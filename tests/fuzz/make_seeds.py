@@ -291,6 +291,43 @@ def roundtrip_seeds():
     }
 
 
+def response_head_seeds():
+    """[settings][chunking][seed: 2] + STDOUT bytes (RFC 3875 §6 head, then body)."""
+    def ctl(settings=0, chunking=0, seed=0x6363):
+        return bytes([settings, chunking]) + struct.pack(">H", seed)
+
+    php = (b"X-Powered-By: PHP/8.2.7\r\nSet-Cookie: PHPSESSID=abc; path=/\r\n"
+           b"Expires: Thu, 19 Nov 1981 08:52:00 GMT\r\nCache-Control: no-store, no-cache\r\n"
+           b"Content-type: text/html; charset=UTF-8\r\n\r\n<!DOCTYPE html><p>hi</p>")
+    return {
+        "hello": ctl() + HELLO,
+        "hello_bytewise": ctl(chunking=1) + HELLO,
+        "php": ctl(chunking=3) + php,
+        "lf_only": ctl() + b"Content-Type: text/plain\nX-A: 1\n\nbody",
+        "empty_head": ctl() + b"\r\nbody",
+        "status_reason": ctl() + b"Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\nx",
+        "status_no_reason": ctl(chunking=2) + b"Status: 503\r\n\r\n",
+        "status_99": ctl() + b"Status: 99\r\n\r\n",
+        "status_2000": ctl() + b"Status: 2000 Too Big\r\n\r\n",
+        "status_twice": ctl() + b"Status: 200 OK\r\nStatus: 403\r\n\r\n",
+        "client_redirect": ctl() + b"Location: https://example.com/x?y=1\r\n\r\n",
+        "local_redirect": ctl() + b"Location: /other?x=1\r\n\r\n",
+        "redirect_301": ctl() + b"Status: 301\r\nLocation: //host/x\r\n\r\n",
+        "created": ctl() + b"Status: 201 Created\r\nLocation: /items/7\r\nContent-Length: 0\r\n\r\n",
+        "content_length": ctl() + b"Content-Length: 14\r\nContent-Type: text/plain\r\n\r\n" +
+        b"Hello, world!\n",
+        "content_length_bad": ctl() + b"Content-Length: 9223372036854775808\r\n\r\n",
+        "authorizer": ctl() + b"Status: 200\r\nVariable-AUTH_USER: bob\r\nvariable-Role: x\r\n"
+        b"Variable-: none\r\n\r\n",
+        "no_colon": ctl() + b"HTTP/1.1 200 OK\r\n\r\n",
+        "obs_fold": ctl() + b"X-A: one\r\n two\r\n\r\n",
+        "control_bytes": ctl() + b"X-A: a\rb\r\nX-B: \x00\r\n\r\n",
+        "too_large": ctl(settings=0x01) + b"X-Long: " + b"v" * 100 + b"\r\n\r\n",
+        "too_many_fields": ctl(settings=0x04) + b"A: 1\r\nB: 2\r\nC: 3\r\n\r\n",
+        "no_head_end": ctl(chunking=3) + b"Content-Type: text/plain\r\n" + b"x" * 2000,
+    }
+
+
 def write(target, seeds):
     folder = os.path.join(HERE, "corpus", target)
     os.makedirs(folder, exist_ok=True)
@@ -341,6 +378,18 @@ def record_dictionary():
     return entries + params_dictionary()
 
 
+def response_head_dictionary():
+    names = ["Status", "Location", "Content-Type", "Content-Length", "Variable-", "Set-Cookie"]
+    values = ["200", "302 Found", "99", "2000", "https://h/", "/local", "//h", "-1",
+              "9223372036854775808"]
+    entries = [dict_entry("name_%d" % i, (n if n.endswith("-") else n + ": ").encode())
+               for i, n in enumerate(names)]
+    entries += [dict_entry("value_%d" % i, v.encode()) for i, v in enumerate(values)]
+    entries += [dict_entry("crlf", b"\r\n"), dict_entry("blank_line", b"\r\n\r\n"),
+                dict_entry("fold", b"\r\n "), dict_entry("bare_cr", b"\r")]
+    return entries
+
+
 def write_dictionary(target, entries):
     with open(os.path.join(HERE, target + ".dict"), "w") as f:
         f.write("# libFuzzer dictionary, written by make_seeds.py\n" + "\n".join(entries) + "\n")
@@ -350,10 +399,12 @@ def main():
     write_dictionary("fuzz_app_connection", record_dictionary())
     write_dictionary("fuzz_client_connection", record_dictionary())
     write_dictionary("fuzz_params", params_dictionary())
+    write_dictionary("fuzz_response_head", response_head_dictionary())
     write("fuzz_app_connection", app_seeds())
     write("fuzz_client_connection", client_seeds())
     write("fuzz_params", params_seeds())
     write("fuzz_roundtrip", roundtrip_seeds())
+    write("fuzz_response_head", response_head_seeds())
 
 
 if __name__ == "__main__":

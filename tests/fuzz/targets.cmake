@@ -3,4 +3,5 @@ set(fcgi_fuzz_targets
   fuzz_app_connection
   fuzz_client_connection
   fuzz_params
-  fuzz_roundtrip)
+  fuzz_roundtrip
+  fuzz_response_head)

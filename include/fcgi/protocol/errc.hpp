@@ -52,6 +52,25 @@ enum class errc : std::uint8_t {
   stream_already_ended,       ///< the caller already ended this stream
   connection_closed,          ///< the connection state machine has stopped (sticky error)
   param_too_long,             ///< a name or value longer than 2^31-1 bytes cannot be encoded
+
+  // Building CGI params from an HTTP-like request (cgi_params.hpp, RFC 3875 §4.1).
+  invalid_method,            ///< the method is not an HTTP token (RFC 9110 §9.1)
+  invalid_request_target,    ///< not origin-form or an absolute http(s) URL; bad %-encoding
+  unsafe_request_path,       ///< decoded path has a control character or climbs above "/"
+  script_name_mismatch,      ///< script_name is not a whole-segment prefix of the path
+  invalid_header_value,      ///< a request header value with CR, LF or NUL
+  duplicate_request_header,  ///< Host or Content-Type repeated: the copies cannot be joined
+
+  // Parsing the CGI response head an application writes on STDOUT (response_head.hpp,
+  // RFC 3875 §6).
+  response_head_too_large,          ///< the head is longer than the configured limit
+  too_many_response_fields,         ///< the head has more fields than the configured limit
+  invalid_response_line,            ///< no ':', a name that is not a token, a control char
+  folded_response_line,             ///< obs-fold: a line starting with SP or HT
+  invalid_status,                   ///< Status is not 3 digits 100..599 [SP reason]
+  duplicate_response_field,         ///< Status, Location, Content-Type or Content-Length twice
+  invalid_response_content_length,  ///< Content-Length is not a decimal number below 2^63
+  response_head_incomplete,         ///< STDOUT ended before the blank line ending the head
 };
 
 /// The std::error_category of fcgi::protocol::errc; name() is "fcgi.protocol".

@@ -47,6 +47,20 @@ const std::vector<std::pair<errc, std::string_view>>& all_errors() {
       {errc::stream_already_ended, "stream_already_ended"},
       {errc::connection_closed, "connection_closed"},
       {errc::param_too_long, "param_too_long"},
+      {errc::invalid_method, "invalid_method"},
+      {errc::invalid_request_target, "invalid_request_target"},
+      {errc::unsafe_request_path, "unsafe_request_path"},
+      {errc::script_name_mismatch, "script_name_mismatch"},
+      {errc::invalid_header_value, "invalid_header_value"},
+      {errc::duplicate_request_header, "duplicate_request_header"},
+      {errc::response_head_too_large, "response_head_too_large"},
+      {errc::too_many_response_fields, "too_many_response_fields"},
+      {errc::invalid_response_line, "invalid_response_line"},
+      {errc::folded_response_line, "folded_response_line"},
+      {errc::invalid_status, "invalid_status"},
+      {errc::duplicate_response_field, "duplicate_response_field"},
+      {errc::invalid_response_content_length, "invalid_response_content_length"},
+      {errc::response_head_incomplete, "response_head_incomplete"},
   };
   return list;
 }
@@ -61,6 +75,10 @@ TEST(errc, values_are_pinned) {
   EXPECT_EQ(static_cast<int>(errc::stdin_shorter_than_content_length), 25);
   EXPECT_EQ(static_cast<int>(errc::request_not_active), 26);
   EXPECT_EQ(static_cast<int>(errc::param_too_long), 31);
+  EXPECT_EQ(static_cast<int>(errc::invalid_method), 32);
+  EXPECT_EQ(static_cast<int>(errc::duplicate_request_header), 37);
+  EXPECT_EQ(static_cast<int>(errc::response_head_too_large), 38);
+  EXPECT_EQ(static_cast<int>(errc::response_head_incomplete), 45);
   // The list above is contiguous from 1: a missing entry would show here.
   for (std::size_t i = 0; i < all_errors().size(); ++i) {
     EXPECT_EQ(static_cast<std::size_t>(all_errors()[i].first), i + 1);
