@@ -29,6 +29,7 @@
 #include <fcgi/server/async.hpp>
 
 #include "harness.hpp"
+#include "scripted_app.hpp"
 
 namespace fcgi::test {
 namespace {
@@ -386,65 +387,6 @@ TEST(client, refused_endpoints_say_so) {
 }
 
 // --- scripted hostile applications ------------------------------------------------------
-
-/// An application played by a test thread: accepts connections on a unix socket and runs
-/// `script` on each, with the request bytes already read up to the empty STDIN record.
-class scripted_app {
- public:
-  using script = std::function<void(int fd, int connection_index)>;
-  explicit scripted_app(script s) : where_(listener::unix_socket()), script_(std::move(s)) {
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~scripted_app() {
-    stop_ = true;
-    ::shutdown(where_.fd, SHUT_RDWR);
-    thread_.join();
-    ::close(where_.fd);
-  }
-  scripted_app(const scripted_app&) = delete;
-  scripted_app& operator=(const scripted_app&) = delete;
-  [[nodiscard]] std::string endpoint() const { return "unix:" + where_.unix_path; }
-
- private:
-  void serve() {
-    for (int index = 0; !stop_; ++index) {
-      const int fd = ::accept4(where_.fd, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) return;
-      script_(fd, index);
-      ::close(fd);
-    }
-  }
-  listener where_;
-  script script_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
-/// Reads a whole request (up to its empty STDIN record); returns its id, 0 on EOF.
-std::uint16_t read_request(int fd) {
-  std::uint16_t id = 0;
-  for (;;) {
-    std::array<std::uint8_t, 8> header{};
-    if (::recv(fd, header.data(), header.size(), MSG_WAITALL) != 8) return 0;
-    const std::size_t length = (std::size_t{header[4]} << 8U) | header[5];
-    std::string content(length + header[6], '\0');
-    if (!content.empty() && ::recv(fd, content.data(), content.size(), MSG_WAITALL) !=
-                                static_cast<ssize_t>(content.size()))
-      return 0;
-    id = static_cast<std::uint16_t>((header[2] << 8U) | header[3]);
-    if (header[1] == 5 && length == 0) return id;  // empty STDIN
-  }
-}
-
-void send_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n <= 0) return;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
-std::string end_request(std::uint16_t id) { return raw_record(3, id, std::string(8, '\0')); }
 
 fc::pool_settings plain(std::chrono::milliseconds first_byte = 2s) {
   fc::pool_settings s = pool_of(1, fc::multiplexing::off);
