@@ -172,36 +172,48 @@ std::optional<options> parse(int argc, char** argv) {
   options out;
   raw_options raw;
 
-  app.add_option("ENDPOINT", out.endpoint, "Where the application listens")->required();
-  app.add_option("TARGET", raw.target, "Request target: /path?query")->capture_default_str();
+  app.add_option("ENDPOINT", out.endpoint, "Where the application listens")
+      ->type_name("")
+      ->required();
+  app.add_option("TARGET", raw.target, "Request target: /path?query")
+      ->type_name("")
+      ->capture_default_str();
 
   auto* request = "Request";
   app.add_option("-X,--request", raw.method, "Method (default GET, or POST with -d)")
+      ->type_name("METHOD")
       ->group(request);
-  app.add_option("-H,--header", raw.headers, "Header 'Name: value' (becomes HTTP_NAME)")
+  app.add_option("-H,--header", raw.headers, "Header (becomes HTTP_NAME)")
+      ->type_name("'NAME: VALUE'")
       ->allow_extra_args(false)
       ->group(request);
   app.add_option("-d,--data", raw.data, "Body (STDIN): DATA, @FILE or @- for stdin")
+      ->type_name("SOURCE")
       ->group(request);
-  app.add_option("-p,--param", raw.params,
-                 "Raw param NAME=VALUE, added last (replaces a built one)")
+  app.add_option("-p,--param", raw.params, "Raw param, added last (replaces a built one)")
+      ->type_name("NAME=VALUE")
       ->allow_extra_args(false)
       ->group(request);
   app.add_flag("--no-cgi", raw.no_cgi, "Send only the -p params, no CGI variables")->group(request);
-  app.add_option("--role", raw.role, "responder, authorizer or filter")
+  app.add_option("--role", raw.role, "FastCGI role")
+      ->type_name("ROLE")
       ->check(CLI::IsMember({"responder", "authorizer", "filter"}))
       ->capture_default_str()
       ->group(request);
   app.add_option("--filter-data", raw.filter_data, "Filter DATA stream: DATA, @FILE or @-")
+      ->type_name("SOURCE")
       ->group(request);
   app.add_option("--script-filename", raw.script_filename,
                  "SCRIPT_FILENAME (php-fpm needs the script's path)")
+      ->type_name("PATH")
       ->group(request);
   app.add_option("--document-root", raw.document_root,
                  "DOCUMENT_ROOT; SCRIPT_FILENAME = root + SCRIPT_NAME")
+      ->type_name("DIR")
       ->group(request);
   app.add_option("--script-name", raw.script_name,
                  "Path prefix naming the script; the rest is PATH_INFO")
+      ->type_name("PREFIX")
       ->group(request);
 
   auto* response = "Response";
@@ -209,35 +221,40 @@ std::optional<options> parse(int argc, char** argv) {
       ->group(response);
   app.add_flag("--raw", out.print.raw, "Print STDOUT exactly as received (head unparsed)")
       ->group(response);
-  app.add_option("-o,--output", out.print.output_file, "Write the body to FILE")->group(response);
+  app.add_option("-o,--output", out.print.output_file, "Write the body to FILE")
+      ->type_name("FILE")
+      ->group(response);
   app.add_flag("-f,--fail", out.print.fail_on_error_status, "Exit 9 when the status is >= 400")
       ->group(response);
   app.add_option("--stderr", raw.stderr_mode,
                  "Application STDERR: print (to stderr), ignore, fail (exit 10)")
+      ->type_name("MODE")
       ->check(CLI::IsMember({"print", "ignore", "fail"}))
       ->capture_default_str()
       ->group(response);
 
   auto* connection = "Connection";
   app.add_option("--connect-timeout", raw.connect_timeout, "Seconds to connect")
+      ->type_name("SECONDS")
       ->capture_default_str()
       ->group(connection);
   app.add_option("-m,--max-time", raw.max_time, "Seconds for the whole call (0: no limit)")
+      ->type_name("SECONDS")
       ->group(connection);
   app.add_option("--first-byte-timeout", raw.first_byte_timeout,
                  "Seconds to the first response byte (0: no limit)")
+      ->type_name("SECONDS")
       ->group(connection);
   app.add_option("--idle-timeout", raw.idle_timeout, "Seconds the response may stall (0: no limit)")
+      ->type_name("SECONDS")
       ->group(connection);
-  app.add_flag("--keep-conn", raw.keep_conn,
-               "Set FCGI_KEEP_CONN (the application keeps the "
-               "connection open; fcgi-call closes it)")
+  app.add_flag("--keep-conn", raw.keep_conn, "Set FCGI_KEEP_CONN in BEGIN_REQUEST")
       ->group(connection);
   auto* values = app.add_flag("--get-values", out.get_values,
-                              "Ask FCGI_MAX_CONNS, FCGI_MAX_REQS, FCGI_MPXS_CONNS (GET_VALUES) "
-                              "instead of a request; prints NAME=VALUE lines")
+                              "Ask the limits (GET_VALUES) instead; print NAME=VALUE")
                      ->group(connection);
   app.add_option("--value", out.value_names, "With --get-values: a name to ask (repeatable)")
+      ->type_name("NAME")
       ->needs(values)
       ->allow_extra_args(false)
       ->group(connection);
