@@ -126,6 +126,38 @@ TEST(client, hello_over_unix_and_tcp) {
   EXPECT_TRUE(shorthand.call(get_request("/hello")).ok());
 }
 
+TEST(client, http_request_and_parse_response) {
+  running_server app(test_config(), [](server& s) { routes(s); });
+  fc::client c(unix_endpoint(app));
+  protocol::cgi_request http;
+  http.method = "POST";
+  http.target = "/count?x=1";
+  http.headers = {{"Proxy", "http://evil"}, {"X-Trace", "7"}};
+  http.content_length = 5;
+  const protocol::result<fc::request> built =
+      fc::http_request(http, fc::body_source::from_string("12345"));
+  ASSERT_TRUE(built);
+  const auto& params = built.value().params;
+  EXPECT_NE(std::find(params.begin(), params.end(),
+                      std::pair<std::string, std::string>("HTTP_X_TRACE", "7")),
+            params.end());
+  EXPECT_TRUE(std::none_of(params.begin(), params.end(),
+                           [](const auto& p) { return p.first == "HTTP_PROXY"; }));
+  const fc::response r = c.call(built.value());
+  ASSERT_TRUE(r.ok()) << r.detail;
+  const protocol::result<fc::parsed_response> parsed = fc::parse_response(r);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed.value().head.status(), 200);
+  EXPECT_EQ(parsed.value().head.content_type(), "text/plain");
+  EXPECT_EQ(parsed.value().body, "5\n");
+
+  fc::response cut;
+  cut.out = "Content-Type: text/plain\r\n";
+  EXPECT_EQ(fc::parse_response(cut).error(), protocol::errc::response_head_incomplete);
+  http.target = "/a%00b";
+  EXPECT_FALSE(fc::http_request(http));
+}
+
 TEST(client, keep_conn_reuses_one_connection) {
   running_server app(test_config(), [](server& s) { routes(s); });
   fc::client c(unix_endpoint(app), pool_of(16, fc::multiplexing::off));

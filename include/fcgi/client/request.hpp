@@ -12,7 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include <fcgi/protocol/cgi_params.hpp>
+#include <fcgi/protocol/errc.hpp>
 #include <fcgi/protocol/record.hpp>
+#include <fcgi/protocol/response_head.hpp>
 
 namespace fcgi::client {
 
@@ -144,6 +147,22 @@ struct pool_stats {
 }  // namespace fcgi::client
 
 namespace fcgi::client {
+
+/// A Responder request for an HTTP-like call: the CGI/1.1 params of `http` (see
+/// protocol::build_cgi_params, which decides what may reach the application) and `body` as
+/// STDIN. Set http.content_length to the body's size when it is known.
+protocol::result<request> http_request(const protocol::cgi_request& http, body_source body = {});
+
+/// A response's STDOUT split into its parsed CGI head and the body after it.
+struct parsed_response {
+  protocol::response_head head;
+  std::string_view body;  ///< a view into response::out
+};
+/// Parses response::out (so not for calls that streamed STDOUT to a sink: parse those with a
+/// protocol::response_head_parser as the bytes arrive). Fails with the head's error, or
+/// response_head_incomplete when STDOUT ended inside the head.
+protocol::result<parsed_response> parse_response(
+    const response& r, const protocol::response_head_settings& limits = {});
 
 /// The answer to a GET_VALUES query (§4.1).
 struct values_answer {
