@@ -22,6 +22,12 @@ bytes_view output_queue::view(const segment& s) const noexcept {
 
 void output_queue::reserve_owned(std::size_t count) {
   if (owned_capacity_ - owned_size_ >= count) return;
+  // Bytes already sent at the front are free room: reuse them before growing, or a stream
+  // that is written while it is read would grow the buffer by everything it ever sent.
+  if (first_pending_owned() != 0) {
+    move_pending_owned_to_front();
+    if (owned_capacity_ - owned_size_ >= count) return;
+  }
   const std::size_t capacity =
       std::max({owned_capacity_ * 2, owned_size_ + count, std::size_t{4096}});
   auto bigger = std::make_unique_for_overwrite<std::byte[]>(capacity);  // NOLINT
@@ -113,22 +119,38 @@ void output_queue::consume(std::size_t count) noexcept {
   compact();
 }
 
-void output_queue::compact() noexcept {
-  std::size_t first_owned = owned_size_;
+std::size_t output_queue::first_pending_owned() const noexcept {
   for (std::size_t i = head_; i < segments_.size(); ++i) {
-    if (segments_[i].external == nullptr) {
-      first_owned = segments_[i].offset;
-      break;
+    if (segments_[i].external == nullptr)
+      return segments_[i].offset + (i == head_ ? head_offset_ : 0);
+  }
+  return owned_size_;
+}
+
+void output_queue::move_pending_owned_to_front() noexcept {
+  const std::size_t first = first_pending_owned();
+  if (first == 0) return;
+  std::memmove(owned_.get(), owned_.get() + first, owned_size_ - first);
+  owned_size_ -= first;
+  for (std::size_t i = head_; i < segments_.size(); ++i) {
+    segment& s = segments_[i];
+    if (s.external != nullptr) continue;
+    if (i == head_) {  // its sent part is gone with the prefix
+      s.size -= head_offset_;
+      head_offset_ = 0;
+      s.offset = 0;
+    } else {
+      s.offset -= first;
     }
   }
-  if (head_ < compact_segments && first_owned < compact_bytes) return;
-  if (first_owned != 0) {
-    std::memmove(owned_.get(), owned_.get() + first_owned, owned_size_ - first_owned);
-    owned_size_ -= first_owned;
-    for (std::size_t i = head_; i < segments_.size(); ++i) {
-      if (segments_[i].external == nullptr) segments_[i].offset -= first_owned;
-    }
-  }
+}
+
+void output_queue::compact() noexcept {
+  const std::size_t first = first_pending_owned();
+  // Amortised: the freed prefix must be at least as large as the bytes moved.
+  const bool owned_worth_it = first >= compact_bytes && first >= owned_size_ - first;
+  if (head_ < compact_segments && !owned_worth_it) return;
+  if (owned_worth_it) move_pending_owned_to_front();
   segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(head_));
   head_ = 0;
 }

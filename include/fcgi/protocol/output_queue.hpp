@@ -38,6 +38,8 @@ class output_queue {
   void consume(std::size_t count) noexcept;
   /// Drops everything, e.g. when the connection is gone.
   void clear() noexcept;
+  /// Bytes of owned storage held (for memory accounting and tests).
+  [[nodiscard]] std::size_t capacity() const noexcept { return owned_capacity_; }
 
  private:
   struct segment {
@@ -52,6 +54,10 @@ class output_queue {
   mutable_bytes grow_owned(std::size_t count);
   /// Drops consumed segments and owned bytes once they are a large share of the queue.
   void compact() noexcept;
+  /// Offset in owned_ of the first owned byte not yet consumed (owned_size_ if none).
+  [[nodiscard]] std::size_t first_pending_owned() const noexcept;
+  /// Moves the pending owned bytes to the front of owned_, dropping the consumed prefix.
+  void move_pending_owned_to_front() noexcept;
 
   // Owned bytes grow without zero-filling (std::vector would memset every copy first).
   std::unique_ptr<std::byte[]> owned_;  // NOLINT(modernize-avoid-c-arrays)

@@ -301,6 +301,37 @@ TEST(output_queue, random_operations_match_a_model) {
   }
 }
 
+TEST(output_queue, a_stream_written_while_read_stays_within_its_unsent_bytes) {
+  // A producer that appends 64 KiB while the writer sends 48 KiB of it: the queue must hold
+  // about what is unsent, not everything ever sent (1 GiB streamed out would be 1 GiB held).
+  output_queue q;
+  const std::string block = fcgi_test::pattern(64 * 1024, 3);
+  std::string model;
+  std::size_t peak_pending = 0;
+  for (std::size_t round = 0; round < 400; ++round) {
+    q.append(as_bytes(block));
+    model += block;
+    const std::size_t sent = std::min<std::size_t>(q.size(), 48 * 1024 + (round % 3) * 8192);
+    ASSERT_EQ(pending_text(q).substr(0, 16), model.substr(0, 16));
+    q.consume(sent);
+    model.erase(0, sent);
+    peak_pending = std::max(peak_pending, q.size());
+  }
+  EXPECT_EQ(pending_text(q), model);
+  EXPECT_LE(q.capacity(), 4 * (peak_pending + block.size())) << "peak pending " << peak_pending;
+}
+
+TEST(output_queue, reuse_of_the_sent_prefix_keeps_a_partly_sent_head_exact) {
+  output_queue q;
+  const std::string first = fcgi_test::pattern(5000, 1);
+  q.append(as_bytes(first));
+  q.consume(4093);  // the head segment is partly sent
+  // Growing now reuses the 4093 sent bytes: the 907 unsent ones must move intact.
+  const std::string second = fcgi_test::pattern(6000, 2);
+  q.append(as_bytes(second));
+  EXPECT_EQ(pending_text(q), first.substr(4093) + second);
+}
+
 TEST(output_queue, clear_drops_everything) {
   const std::string ref(5000, 'r');
   output_queue q;
