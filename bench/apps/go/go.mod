@@ -1,0 +1,3 @@
+module fcgikit/bench/go_bench
+
+go 1.19
