@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cerrno>
@@ -142,6 +143,11 @@ boost::asio::awaitable<void> run_coroutine(std::shared_ptr<async_state> state,
                   std::string(state->req.script_name()) + ")");
     }
     status = 1;
+  } catch (...) {  // co_spawn's detached completion would swallow it and never end the request
+    if (!state->aborted) {
+      shared->log("handler threw a non-exception (" + std::string(state->req.script_name()) + ")");
+    }
+    status = 1;
   }
   if (status != 0 && !state->res.ended() && !state->aborted) {
     if (!state->res.head_sent()) {
@@ -150,6 +156,10 @@ boost::asio::awaitable<void> run_coroutine(std::shared_ptr<async_state> state,
     state->res.error_log("fcgikit: the request handler failed\n");
   }
   state->res.end(status);
+  // Asio 1.81's co_spawn posts once more after a coroutine that never suspended; if it was
+  // cancelled (its peer reset mid-write), that post throws out of io_context::run() and stops
+  // the I/O thread. Nothing is left to interrupt here.
+  co_await boost::asio::this_coro::throw_if_cancelled(false);
 }
 
 void register_async(server& app, protocol::role role, async_handler handler) {

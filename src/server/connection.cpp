@@ -29,12 +29,12 @@ class connection_sink final : public response_sink {
  public:
   connection_sink(connection& c, protocol::request_key key) noexcept : connection_(c), key_(key) {}
   bool write_stdout(std::string_view bytes) override {
-    return connection_.write_stdout(key_, bytes);
+    return connection_.write_stdout_or_spill(key_, bytes);
   }
   bool write_stderr(std::string_view bytes) override {
     return connection_.write_stderr(key_, bytes);
   }
-  void end(std::uint32_t app_status) override { connection_.end_request(key_, app_status); }
+  void end(std::uint32_t app_status) override { connection_.finish_request(key_, app_status); }
   [[nodiscard]] bool aborted() const noexcept override { return connection_.request_aborted(key_); }
 
  private:
@@ -47,10 +47,45 @@ std::string describe_error(const protocol::protocol_error& e) {
          ") at byte " + std::to_string(e.offset) + ", request id " + std::to_string(e.request_id);
 }
 
+std::string milliseconds_text(clock::duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
+}
+
 }  // namespace
+
+std::uint32_t invoke_handler(const server::handler& handler, request& req, response& res,
+                             const shared_state& shared) {
+  std::uint32_t app_status = 0;
+  try {
+    handler(req, res);
+  } catch (const std::exception& e) {
+    shared.log(std::string("handler threw: ") + e.what() + " (" + describe(req) + ")");
+    app_status = 1;
+  } catch (...) {
+    shared.log("handler threw a non-exception (" + describe(req) + ")");
+    app_status = 1;
+  }
+  if (app_status != 0 && !res.ended()) {
+    // HOSTILE C-32: a 500 without detail if nothing was sent, a note on STDERR, status != 0.
+    if (!res.head_sent()) {
+      res.status(500, "Internal Server Error").header("Content-Type", "text/plain");
+    }
+    res.error_log("fcgikit: the request handler failed\n");
+  }
+  return app_status;
+}
+
+std::string describe(const request& req) {
+  const std::string_view uri = req.request_uri().empty() ? req.script_name() : req.request_uri();
+  std::string text(req.method());
+  if (!text.empty()) text += ' ';
+  text += uri.empty() ? std::string_view("(no REQUEST_URI or SCRIPT_NAME)") : uri;
+  return text;
+}
 
 const server_config& connection::config() const noexcept { return owner_.shared.config; }
 shared_state& connection::shared() const noexcept { return owner_.shared; }
+asio::io_context& connection::context() const noexcept { return owner_.io; }
 
 connection::connection(worker& owner, int fd, std::string peer)
     : owner_(owner),
@@ -98,6 +133,7 @@ void connection::on_readable() {
       last_input_ = clock::now();
       feed({buffer, static_cast<std::size_t>(n)});
       if (closed_) return;
+      track_header_phase();
       if (input_paused_) break;  // resumed by resume_input_if_drained
       continue;
     }
@@ -154,9 +190,10 @@ void connection::on_event(const app_event& ev) {
           state->async->abort();  // its coroutine ends it (spec 5.4)
           break;
         }
-        // Handlers run to completion, so an aborted request is one still waiting for input:
-        // answer for it now (spec 5.4).
-        if (!state->running) end_request(ev.request, 1);
+        // Answer for it now (spec 5.4): it is still waiting for input, or its handler on this
+        // thread has returned and left output unsent, or its pool handler is running (it is
+        // cancelled and what it writes from now on is dropped).
+        end_request(ev.request, owner_.shared.config.protocol.error_app_status);
       }
       break;
     case app_event_kind::request_failed:
@@ -206,6 +243,7 @@ std::string connection::peer_name() const { return peer_.empty() ? "a unix peer"
 
 void connection::start_async(request_state& state, const app_event& ev, const async_handler& h) {
   state.running = true;  // it runs from now on: input deadlines are its own business
+  state.started = clock::now();
   state.async = std::make_shared<async_state>(*this, ev.request, ev.request_role, ev.params,
                                               ev.keep_conn, owner_.io);
   // Posted, not started inline: co_spawn would run the handler inside this read loop, before
@@ -265,33 +303,33 @@ void connection::on_input_end(const app_event& ev, bool is_data) {
 }
 
 void connection::run_handler(request_state& state) {
-  const protocol::request_key key = state.key;
   state.running = true;
+  shared_state& shared = owner_.shared;
+  const server::handler& handler = shared.handlers[static_cast<std::size_t>(state.req->role())];
+  if (shared.pool) {
+    state.started = clock::now();
+    state.pool =
+        std::make_shared<pool_job>(*this, state.key, *state.req, handler, describe(*state.req));
+    state.req.reset();
+    shared.pool->submit(state.pool);
+    return;
+  }
+  const protocol::request_key key = state.key;
   // The handler may close this connection (a failed write), which drops `state`: work on a
-  // moved-out request. Its params stay valid: they live in the protocol's request slot.
+  // moved-out request. Its params stay valid: they live in the protocol's request slot, which
+  // nothing frees while the handler runs.
   request req = std::move(*state.req);
-  const server::handler& handler = owner_.shared.handlers[static_cast<std::size_t>(req.role())];
   connection_sink sink(*this, key);
   response res(sink);
-  std::uint32_t app_status = 0;
-  try {
-    handler(req, res);
-  } catch (const std::exception& e) {
-    owner_.shared.log(std::string("handler threw: ") + e.what() + " (" +
-                      std::string(req.script_name()) + ")");
-    app_status = 1;
-  } catch (...) {
-    owner_.shared.log("handler threw a non-exception (" + std::string(req.script_name()) + ")");
-    app_status = 1;
+  const std::chrono::milliseconds limit = shared.config.request_timeout;
+  const clock::time_point began = limit.count() > 0 ? clock::now() : clock::time_point{};
+  res.end(invoke_handler(handler, req, res, shared));  // no-op when the handler ended it
+  if (limit.count() > 0 && clock::now() - began > limit) {
+    shared.log("request_timeout (" + milliseconds_text(limit) + ") passed: " + describe(req) +
+               " ran " + milliseconds_text(clock::now() - began) +
+               " on an I/O thread, which cannot interrupt it and served nothing else meanwhile; "
+               "run blocking handlers with handler_threads or as coroutines");
   }
-  if (app_status != 0 && !res.ended()) {
-    // HOSTILE C-32: a 500 without detail if nothing was sent, a note on STDERR, status != 0.
-    if (!res.head_sent()) {
-      res.status(500, "Internal Server Error").header("Content-Type", "text/plain");
-    }
-    res.error_log("fcgikit: the request handler failed\n");
-  }
-  res.end(app_status);  // no-op when the handler ended it
 }
 
 bool connection::write_stdout(protocol::request_key key, std::string_view bytes) {
@@ -299,6 +337,99 @@ bool connection::write_stdout(protocol::request_key key, std::string_view bytes)
   if (protocol_.write_stdout(key, protocol::as_bytes(bytes)) != protocol::errc{}) return false;
   if (protocol_.output().size() >= eager_flush_bytes) flush();
   return !closed_;
+}
+
+bool connection::write_stdout_or_spill(protocol::request_key key, std::string_view bytes) {
+  const std::size_t bound = owner_.shared.config.held_output_memory;
+  const std::size_t flush_at = std::min(eager_flush_bytes, bound);
+  while (!bytes.empty()) {
+    if (protocol_.output().size() >= flush_at) flush();
+    if (closed_) return false;
+    // Looked up again each turn: a flush may end other requests, moving this one in requests_.
+    request_state* state = find(key);
+    if (state == nullptr || state->aborted) return false;
+    const std::size_t queued = protocol_.output().size();
+    if ((state->spill && !state->spill->empty()) || queued >= bound) {
+      return spill_stdout(*state, bytes);  // after what is spilled already: order is kept
+    }
+    const std::string_view piece = bytes.substr(0, bound - queued);
+    if (protocol_.write_stdout(key, protocol::as_bytes(piece)) != protocol::errc{}) return false;
+    bytes.remove_prefix(piece.size());
+  }
+  if (protocol_.output().size() >= flush_at) flush();
+  return !closed_;
+}
+
+bool connection::spill_stdout(request_state& state, std::string_view bytes) {
+  if (!state.spill) state.spill = std::make_unique<held_output>();
+  if (state.spill->append(bytes, 0)) return true;
+  owner_.shared.log("cannot write unsent output to a temp file in $TMPDIR or /tmp (" + peer_name() +
+                    "); the request fails");
+  state.aborted = true;  // its handler's writes fail; it ends with error_app_status
+  state.spill.reset();
+  return false;
+}
+
+void connection::finish_request(protocol::request_key key, std::uint32_t app_status) {
+  request_state* state = find(key);
+  if (state != nullptr && !state->aborted && state->spill && !state->spill->empty()) {
+    state->end_status = app_status;  // pump_spilled ends it once the temp file is sent
+    return;
+  }
+  const bool failed = state != nullptr && state->aborted;
+  end_request(key, failed ? owner_.shared.config.protocol.error_app_status : app_status);
+}
+
+void connection::pump_spilled(protocol::request_key key) {
+  request_state* state = find(key);
+  if (state == nullptr || !state->spill) return;
+  if (!send_held(key, *state->spill, owner_.shared.config.held_output_memory)) {
+    owner_.shared.log("cannot read spilled output back from its temp file; the request fails (" +
+                      peer_name() + ")");
+    state->aborted = true;
+    state->spill.reset();
+  } else if (state->spill->empty()) {
+    state->spill.reset();
+  } else {
+    return;
+  }
+  if (state->end_status) finish_request(key, *state->end_status);
+}
+
+bool connection::send_held(protocol::request_key key, held_output& held, std::size_t bound) {
+  const std::string memory = held.take_memory();
+  protocol_.write_stdout(key, protocol::as_bytes(memory));
+  std::string chunk;
+  while (held.spilling() && protocol_.output().size() < bound) {
+    if (!held.read_spilled(chunk, std::min<std::size_t>(64 * 1024, bound))) return false;
+    protocol_.write_stdout(key, protocol::as_bytes(chunk));
+  }
+  return true;
+}
+
+void connection::on_pool_output(pool_job& job) {
+  if (closed_) return;  // close() cancelled the job
+  pump_pool_output(job);
+  after_io();
+}
+
+void connection::pump_pool_output(pool_job& job) {
+  const protocol::request_key key = job.key();
+  if (find(key) == nullptr) {  // ended (timeout, abort): what the handler writes is dropped
+    job.discard();
+    return;
+  }
+  const std::size_t bound = owner_.shared.config.max_output_buffer;
+  const std::optional<std::uint32_t> ended = job.take_output(
+      [this, key](bool to_stderr, std::string_view bytes) {
+        if (to_stderr) {
+          protocol_.write_stderr(key, protocol::as_bytes(bytes));
+        } else {
+          protocol_.write_stdout(key, protocol::as_bytes(bytes));
+        }
+      },
+      [this, bound] { return protocol_.output().empty() || protocol_.output().size() < bound; });
+  if (ended) end_request(key, *ended);
 }
 
 bool connection::write_stderr(protocol::request_key key, std::string_view bytes) {
@@ -334,6 +465,7 @@ void connection::forget(protocol::request_key key) noexcept {
   const auto it = std::find_if(requests_.begin(), requests_.end(),
                                [key](const request_state& s) { return s.key == key; });
   if (it == requests_.end()) return;
+  if (it->pool) it->pool->cancel();  // over for the web server: its handler's writes now fail
   requests_.erase(it);
   owner_.shared.requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -376,9 +508,15 @@ void connection::after_output_progress() {
   // the connection (emptying requests_); an index re-checked each turn stays valid.
   // NOLINTNEXTLINE(modernize-loop-convert): the body erases from requests_ (see above)
   for (std::size_t i = 0; i < requests_.size(); ++i) {
-    if (const std::shared_ptr<async_state> async = requests_[i].async) {
+    request_state& r = requests_[i];
+    if (const std::shared_ptr<async_state> async = r.async) {
       if (!async->held.empty() || async->end_status) pump_held_output(*async);
       async->wake_writers();
+    } else if (r.pool && r.pool->backlog) {
+      const std::shared_ptr<pool_job> job = r.pool;
+      pump_pool_output(*job);
+    } else if (r.spill) {
+      pump_spilled(r.key);
     }
   }
 }
@@ -393,17 +531,8 @@ void connection::pump_held_output(async_state& state) {
       std::string skip;
       if (!state.held.read_spilled(skip, 1U << 20U)) break;
     }
-  } else if (state.released) {
-    const std::string memory = state.held.take_memory();
-    protocol_.write_stdout(state.key, protocol::as_bytes(memory));
-    std::string chunk;
-    while (state.held.spilling() && protocol_.output().size() < bound) {
-      if (!state.held.read_spilled(chunk, std::min<std::size_t>(64 * 1024, bound))) {
-        state.abort();
-        break;
-      }
-      protocol_.write_stdout(state.key, protocol::as_bytes(chunk));
-    }
+  } else if (state.released && !send_held(state.key, state.held, bound)) {
+    state.abort();
   }
   const bool finished = (state.released || state.aborted) && state.held.empty() && state.end_status;
   pumping_ = false;
@@ -429,9 +558,26 @@ void connection::resume_input_if_drained() {
   });
 }
 
+void connection::track_header_phase() {
+  const bool in_header = protocol_.active_requests() > requests_.size() ||
+                         (requests_.empty() && protocol_.mid_record());
+  if (!in_header) {
+    header_since_ = {};
+  } else if (header_since_ == clock::time_point{}) {
+    header_since_ = last_input_;
+  }
+}
+
 void connection::check_deadlines(clock::time_point now) {
   if (closed_) return;
   const server_config& config = owner_.shared.config;
+  track_header_phase();
+  if (header_since_ != clock::time_point{} && now - header_since_ > config.params_timeout) {
+    close("request params not complete within params_timeout");
+    return;
+  }
+  if (config.request_timeout.count() > 0) end_overdue_requests(now);
+  if (closed_) return;
   if (!protocol_.output().empty()) {
     if (now - last_output_ > config.output_timeout) close("output not read within output_timeout");
     return;
@@ -448,6 +594,33 @@ void connection::check_deadlines(clock::time_point now) {
   if (requests_.empty() && now - last_input_ > config.idle_timeout) close();
 }
 
+void connection::end_overdue_requests(clock::time_point now) {
+  const server_config& config = owner_.shared.config;
+  std::vector<protocol::request_key> overdue;
+  for (const request_state& s : requests_) {
+    // Only handlers still running: pool handlers that have not returned, coroutines that have
+    // not ended (an ended one may still be sending, which output_timeout watches).
+    const bool handler_running = s.pool ? !s.pool->finished() : s.async && !s.async->end_status;
+    if (handler_running && now - s.started > config.request_timeout) overdue.push_back(s.key);
+  }
+  for (const protocol::request_key key : overdue) {
+    request_state* s = find(key);
+    if (s == nullptr) continue;
+    const std::uint32_t status = config.protocol.error_app_status;
+    owner_.shared.log("request_timeout (" + milliseconds_text(config.request_timeout) +
+                      ") passed: " + (s->pool ? s->pool->name() : describe(s->async->req)) +
+                      " ran " + milliseconds_text(now - s->started) +
+                      "; cancelled it and ended it with app status " + std::to_string(status) +
+                      " (" + peer_name() + ")");
+    if (s->async) s->async->abort();  // a pool job is cancelled as end_request forgets it
+    protocol_.write_stderr(
+        key, protocol::as_bytes(
+                 std::string_view("fcgikit: request_timeout passed; the request was cancelled\n")));
+    end_request(key, status);
+    if (closed_) return;
+  }
+}
+
 void connection::begin_stop() {
   stopping_ = true;
   if (requests_.empty() && protocol_.active_requests() == 0 && protocol_.output().empty()) close();
@@ -461,7 +634,9 @@ void connection::close(std::string_view why) {
   requests_.clear();
   for (const request_state& state : dropped) {
     owner_.shared.requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
-    if (state.async) state.async->abort();  // the web server is gone: cancel its coroutine
+    // The web server is gone: cancel its coroutine or its pool handler.
+    if (state.async) state.async->abort();
+    if (state.pool) state.pool->cancel();
   }
   protocol_.output().clear();
   boost::system::error_code ignored;

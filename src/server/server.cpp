@@ -3,9 +3,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -19,7 +21,8 @@ namespace {
 
 [[noreturn]] void usage(const char* program, int status) {
   std::ostream& out = status == 0 ? std::cout : std::cerr;
-  out << "usage: " << program << " [--listen ENDPOINT]... [--threads N]\n"
+  out << "usage: " << program << " [--listen ENDPOINT]... [--threads N] [--handler-threads N]\n"
+      << "       [--request-timeout DURATION] [--socket-mode MODE] [--content-length-minus-one]\n"
       << "\n"
       << "A FastCGI application built with fcgikit.\n"
       << "\n"
@@ -29,6 +32,12 @@ namespace {
       << "\n"
       << "  --listen ENDPOINT  unix:PATH, tcp:HOST:PORT, tcp:[IPV6]:PORT or tcp:PORT\n"
       << "  --threads N        I/O threads (default 1)\n"
+      << "  --handler-threads N\n"
+      << "                     run handlers on a pool of N threads, for handlers that block\n"
+      << "                     (a database call); default 0 runs them on the I/O threads\n"
+      << "  --request-timeout DURATION\n"
+      << "                     cancel a request whose handler still runs after DURATION\n"
+      << "                     (30, 30s, 500ms, 2m, 1h; default 0 = never)\n"
       << "  --socket-mode MODE permissions of unix sockets made by --listen, octal (e.g. 660)\n"
       << "  --content-length-minus-one\n"
       << "                     accept CONTENT_LENGTH=-1 as \"length unknown\" (Caddy 2.6 sends\n"
@@ -38,6 +47,23 @@ namespace {
       << "Environment: FCGI_WEB_SERVER_ADDRS=ADDR,... accepts TCP connections only from\n"
       << "these addresses (FastCGI spec 3.2).\n";
   std::exit(status);
+}
+
+/// "30", "30s", "500ms", "2m", "1h" (a bare number is seconds); nullopt when malformed.
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long count = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || text.front() == '-' || end == text.c_str() || errno != 0) return std::nullopt;
+  const std::string_view unit(end);
+  const std::uint64_t scale = unit.empty() || unit == "s" ? 1000
+                              : unit == "ms"              ? 1
+                              : unit == "m"               ? 60'000
+                              : unit == "h"               ? 3'600'000
+                                                          : 0;
+  // Past a year is a typo, not a deadline.
+  if (scale == 0 || count > 365ULL * 24 * 3'600'000 / scale) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(count * scale));
 }
 
 }  // namespace
@@ -58,7 +84,24 @@ server_config server_config::from_args(int argc, char** argv) {
       return argv[++i];
     };
     if (arg == "--help" || arg == "-h") usage(program, 0);
-    if (arg.starts_with("--listen")) {
+    if (arg.starts_with("--handler-threads")) {
+      const std::string text = value("--handler-threads");
+      const int n = std::atoi(text.c_str());
+      if (n < 0 || n > 1024 || (n == 0 && text != "0")) {
+        std::cerr << program << ": --handler-threads must be 0..1024, got '" << text << "'\n";
+        usage(program, 2);
+      }
+      config.handler_threads = static_cast<unsigned>(n);
+    } else if (arg.starts_with("--request-timeout")) {
+      const std::string text = value("--request-timeout");
+      const std::optional<std::chrono::milliseconds> timeout = parse_duration(text);
+      if (!timeout) {
+        std::cerr << program << ": --request-timeout must be a duration like 30s, 500ms, 2m or 0, "
+                  << "got '" << text << "'\n";
+        usage(program, 2);
+      }
+      config.request_timeout = *timeout;
+    } else if (arg.starts_with("--listen")) {
       config.listen.push_back(value("--listen"));
     } else if (arg.starts_with("--threads")) {
       const std::string text = value("--threads");
@@ -147,6 +190,10 @@ int server::run_or_throw() {
       static_cast<std::uint32_t>(std::min<std::size_t>(shared.config.max_connections, UINT32_MAX));
   settings.advertised_max_reqs =
       static_cast<std::uint32_t>(std::min<std::size_t>(shared.config.max_requests, UINT32_MAX));
+  // A connection cannot run more requests than the whole server: past that, a BEGIN_REQUEST is
+  // refused at once (HOSTILE A-20) instead of holding an id until its params end.
+  settings.max_requests = static_cast<std::uint32_t>(
+      std::min<std::size_t>(settings.max_requests, shared.config.max_requests));
 
   std::vector<int> fds = impl_->find_listeners();
   if (fds.empty()) {
@@ -160,6 +207,9 @@ int server::run_or_throw() {
   std::signal(SIGPIPE, SIG_IGN);  // belt and braces: every send uses MSG_NOSIGNAL
 
   const unsigned count = std::max(1U, shared.config.threads);
+  if (shared.config.handler_threads > 0) {
+    shared.pool = std::make_unique<detail::handler_pool>(shared.config.handler_threads, shared);
+  }
   {
     std::lock_guard lock(impl_->workers_mutex);
     for (unsigned i = 0; i < count; ++i) {
@@ -179,10 +229,14 @@ int server::run_or_throw() {
   }
   impl_->workers.front()->run();
   for (std::thread& t : threads) t.join();
+  // Before the workers go: a pool thread may still post to their event loops. Every
+  // connection is closed by now, so each running pool handler is cancelled.
+  if (shared.pool) shared.pool->stop_and_join();
   {
     std::lock_guard lock(impl_->workers_mutex);
     impl_->workers.clear();
   }
+  shared.pool.reset();
   return 0;
 }
 

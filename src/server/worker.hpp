@@ -21,6 +21,7 @@
 #include <fcgi/server/server.hpp>
 
 #include "async_state.hpp"
+#include "pool.hpp"
 
 namespace fcgi::detail {
 
@@ -40,9 +41,18 @@ struct shared_state {
   std::atomic<std::uint64_t> requests_completed{0};
   std::atomic<std::uint64_t> requests_overloaded{0};
   std::atomic<std::uint64_t> protocol_errors{0};
+  /// Set while run() serves when config.handler_threads > 0.
+  std::unique_ptr<handler_pool> pool;
 
   void log(std::string_view line) const;
 };
+
+/// Runs `handler`; an exception becomes a log line, a 500 (if nothing was sent yet) and a
+/// STDERR note (HOSTILE C-32). Returns the app status to end the request with.
+std::uint32_t invoke_handler(const server::handler& handler, request& req, response& res,
+                             const shared_state& shared);
+/// How log lines name a request: its method and REQUEST_URI (else SCRIPT_NAME).
+std::string describe(const request& req);
 
 class worker;
 
@@ -61,6 +71,8 @@ class connection : public std::enable_shared_from_this<connection> {
   void close(std::string_view why = {});
   /// Called by the worker's sweep: closes the connection past a deadline.
   void check_deadlines(clock::time_point now);
+  /// Starts or clears the params deadline after input (see header_since_).
+  void track_header_phase();
   /// On stop: close now if no request is in progress, else once they finish.
   void begin_stop();
   [[nodiscard]] bool closed() const noexcept { return closed_; }
@@ -68,6 +80,11 @@ class connection : public std::enable_shared_from_this<connection> {
   // Used by the response sink of a request on this connection.
   bool write_stdout(protocol::request_key key, std::string_view bytes);
   bool write_stderr(protocol::request_key key, std::string_view bytes);
+  /// Handlers on this I/O thread: as write_stdout, but past held_output_memory of unsent
+  /// output the rest goes to the request's temp file (they cannot wait for a slow reader).
+  bool write_stdout_or_spill(protocol::request_key key, std::string_view bytes);
+  /// Ends the request now, or once its spilled output has been sent.
+  void finish_request(protocol::request_key key, std::uint32_t app_status);
   void end_request(protocol::request_key key, std::uint32_t app_status);
   [[nodiscard]] bool request_aborted(protocol::request_key key) const noexcept;
   /// Unsent output bytes on this connection.
@@ -75,8 +92,11 @@ class connection : public std::enable_shared_from_this<connection> {
   /// Coroutine requests: sends held output once the body ended, and ends the request when
   /// its handler already finished.
   void pump_held_output(async_state& state);
+  /// Handler pool: takes the output a pool thread handed over (posted by the pool_job).
+  void on_pool_output(pool_job& job);
   [[nodiscard]] const server_config& config() const noexcept;
   [[nodiscard]] shared_state& shared() const noexcept;
+  [[nodiscard]] asio::io_context& context() const noexcept;
 
   connection* prev = nullptr;  ///< the worker's intrusive list
   connection* next = nullptr;
@@ -86,6 +106,12 @@ class connection : public std::enable_shared_from_this<connection> {
     protocol::request_key key;
     std::optional<request> req;
     std::shared_ptr<async_state> async;  ///< set for coroutine handlers
+    std::shared_ptr<pool_job> pool;      ///< set for handlers on the handler pool
+    /// Handlers on the I/O thread: output past held_output_memory, waiting in a temp file,
+    /// and the status to end with once it has been sent.
+    std::unique_ptr<held_output> spill;
+    std::optional<std::uint32_t> end_status;
+    clock::time_point started;  ///< when a pool or coroutine handler started
     bool aborted = false;
     bool running = false;
   };
@@ -99,6 +125,13 @@ class connection : public std::enable_shared_from_this<connection> {
   void on_input_chunk(const protocol::app_event& ev, bool is_data);
   void on_input_end(const protocol::app_event& ev, bool is_data);
   void run_handler(request_state& state);
+  bool spill_stdout(request_state& state, std::string_view bytes);
+  void pump_spilled(protocol::request_key key);
+  /// Moves held output of `key` into the queue while it holds less than `bound`; false if
+  /// the temp file cannot be read back.
+  bool send_held(protocol::request_key key, held_output& held, std::size_t bound);
+  void pump_pool_output(pool_job& job);
+  void end_overdue_requests(clock::time_point now);
   void start_async(request_state& state, const protocol::app_event& ev, const async_handler& h);
   void after_output_progress();
   void resume_input_if_drained();
@@ -117,6 +150,9 @@ class connection : public std::enable_shared_from_this<connection> {
   protocol::app_connection protocol_;
   std::vector<request_state> requests_;
   clock::time_point last_input_;
+  /// When the connection entered the header phase (a request without complete params, or a
+  /// record cut short with no request running); unset (epoch) otherwise.
+  clock::time_point header_since_{};
   clock::time_point last_output_;
   bool read_armed_ = false;
   bool write_armed_ = false;

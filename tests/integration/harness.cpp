@@ -1,10 +1,14 @@
 #include "harness.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,7 +16,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -339,6 +345,114 @@ std::string raw_record(std::uint8_t type, std::uint16_t id, std::string_view con
   out.append(content);
   out.append(padding, '\0');
   return out;
+}
+
+std::size_t rss_kib(int pid) {
+  std::ifstream status(pid == 0 ? std::string("/proc/self/status")
+                                : "/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6));
+  }
+  return 0;
+}
+
+child_app::child_app(const std::string& program, std::uint64_t max_files)
+    : where_(listener::unix_socket()) {
+  int err[2];  // NOLINT(modernize-avoid-c-arrays)
+  if (::pipe2(err, O_CLOEXEC) != 0) fail("pipe2");
+  pid_ = ::fork();
+  if (pid_ < 0) fail("fork");
+  if (pid_ == 0) {  // only async-signal-safe calls until exec
+    ::dup2(where_.fd, STDIN_FILENO);
+    ::dup2(err[1], STDERR_FILENO);
+    if (max_files > 0) {
+      const rlimit limit{max_files, max_files};
+      ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    char* argv[] = {const_cast<char*>(program.c_str()), nullptr};  // NOLINT: execv's signature
+    ::execv(program.c_str(), argv);
+    ::_exit(127);
+  }
+  ::close(err[1]);
+  ::close(where_.fd);
+  stderr_fd_ = err[0];
+  ::fcntl(stderr_fd_, F_SETFL, O_NONBLOCK);
+}
+
+child_app::~child_app() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  ::close(stderr_fd_);
+  std::error_code ignored;
+  std::filesystem::remove_all(std::filesystem::path(where_.unix_path).parent_path(), ignored);
+}
+
+int child_app::connect() const {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, where_.unix_path.c_str(), sizeof(address.sun_path) - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0)
+    fail("connect");  // NOLINT
+  set_timeouts(fd);
+  return fd;
+}
+
+void child_app::send_signal(int number) const { ::kill(pid_, number); }
+
+std::optional<int> child_app::wait_exit(std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  for (;;) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+std::string child_app::stderr_text() {
+  std::array<char, 4096> buffer{};
+  for (ssize_t n; (n = ::read(stderr_fd_, buffer.data(), buffer.size())) > 0;) {
+    stderr_.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  return stderr_;
+}
+
+bool child_app::wait_for_stderr(std::string_view text, std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (stderr_text().find(text) == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{stderr_fd_, POLLIN, 0};
+    ::poll(&p, 1, static_cast<int>(left.count()));
+  }
+  return true;
+}
+
+std::size_t child_app::open_fds() const {
+  std::error_code ignored;
+  const std::filesystem::directory_iterator fds("/proc/" + std::to_string(pid_) + "/fd", ignored);
+  return static_cast<std::size_t>(std::distance(fds, std::filesystem::directory_iterator{}));
+}
+
+std::uint64_t child_app::cpu_ticks() const {
+  std::ifstream file("/proc/" + std::to_string(pid_) + "/stat");
+  std::string stat;
+  std::getline(file, stat);
+  // Fields 14 and 15 (utime, stime) counted after the command name, which may hold spaces.
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;
+  std::uint64_t user = 0;
+  std::uint64_t system = 0;
+  fields >> user >> system;
+  return user + system;
 }
 
 }  // namespace fcgi::test

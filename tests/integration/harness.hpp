@@ -138,4 +138,40 @@ std::vector<std::pair<std::string, std::string>> cgi_params(
 std::string raw_record(std::uint8_t type, std::uint16_t id, std::string_view content,
                        std::uint8_t padding = 0, std::uint8_t version = 1);
 
+/// Resident memory of a process in KiB (VmRSS in /proc/<pid>/status); pid 0 is this process.
+std::size_t rss_kib(int pid = 0);
+
+/// An example application in a child process, serving a listening socket on its fd 0 (as web
+/// servers, spawn-fcgi and fcgi-pm start applications), with its stderr captured. The object
+/// kills and reaps it if it is still running.
+class child_app {
+ public:
+  /// `max_files` > 0 lowers the child's RLIMIT_NOFILE to it before exec.
+  explicit child_app(const std::string& program, std::uint64_t max_files = 0);
+  ~child_app();
+  child_app(const child_app&) = delete;
+  child_app& operator=(const child_app&) = delete;
+
+  /// Opens a new connection to the child (blocking, with 10 s I/O timeouts).
+  [[nodiscard]] int connect() const;
+  [[nodiscard]] int pid() const noexcept { return pid_; }
+  void send_signal(int number) const;
+  /// The exit status (128 + signal if killed), or nullopt while it still runs after `deadline`.
+  std::optional<int> wait_exit(std::chrono::milliseconds deadline);
+  /// What the child wrote to stderr so far.
+  std::string stderr_text();
+  /// Waits until the child's stderr contains `text`; false if it did not within `deadline`.
+  bool wait_for_stderr(std::string_view text,
+                       std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  /// From /proc/<pid>: open descriptors, and user + system CPU time in clock ticks.
+  [[nodiscard]] std::size_t open_fds() const;
+  [[nodiscard]] std::uint64_t cpu_ticks() const;
+
+ private:
+  listener where_;
+  int pid_ = -1;
+  int stderr_fd_ = -1;
+  std::string stderr_;
+};
+
 }  // namespace fcgi::test

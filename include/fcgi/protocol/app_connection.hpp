@@ -139,6 +139,8 @@ class app_connection {
   /// request is active: close once output() is empty (§3.5).
   [[nodiscard]] bool wants_close() const noexcept;
   [[nodiscard]] bool failed() const noexcept { return failed_; }
+  /// The input stopped inside a record (runtimes use it for a header deadline).
+  [[nodiscard]] bool mid_record() const noexcept { return reader_.mid_record(); }
   [[nodiscard]] std::size_t active_requests() const noexcept { return active_count_; }
   [[nodiscard]] const app_connection_stats& stats() const noexcept { return stats_; }
   [[nodiscard]] const app_settings& settings() const noexcept { return settings_; }

@@ -30,6 +30,11 @@ class record_reader {
   [[nodiscard]] std::uint64_t header_offset() const noexcept { return header_offset_; }
   /// Bytes consumed so far.
   [[nodiscard]] std::uint64_t offset() const noexcept { return offset_; }
+  /// True between a record's first byte and its last padding byte: the peer stopped inside a
+  /// record (what a slowloris peer does).
+  [[nodiscard]] bool mid_record() const noexcept {
+    return state_ != state::header || header_fill_ != 0;
+  }
 
  private:
   enum class state : std::uint8_t { header, content, padding };

@@ -47,6 +47,9 @@ class response {
   /// value with CR, LF or NUL; std::logic_error after the head was sent.
   response& header(std::string_view name, std::string_view value);
   /// Writes body bytes (sending the head first). Returns false if the request was aborted.
+  /// On the handler pool (server_config::handler_threads) it waits while more than
+  /// max_output_buffer of this request's output is unsent, and returns false as soon as the
+  /// request is cancelled.
   bool write(std::string_view bytes);
   bool write(std::span<const std::byte> bytes);
   /// Writes to the FastCGI STDERR stream (the web server's error log).
@@ -57,6 +60,9 @@ class response {
 
   [[nodiscard]] bool head_sent() const noexcept { return head_sent_; }
   [[nodiscard]] bool ended() const noexcept { return ended_; }
+  /// True once nothing more can reach the web server: ABORT_REQUEST, the connection closed,
+  /// or request_timeout passed. A long-running handler checks it to stop early (it is safe to
+  /// call from a handler-pool thread while the I/O thread cancels the request).
   [[nodiscard]] bool aborted() const noexcept { return sink_->aborted(); }
   [[nodiscard]] int status_code() const noexcept { return status_; }
 
