@@ -1,5 +1,7 @@
 #include "worker.hpp"
 
+#include <fcgi/runtime/socket_io.hpp>
+
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -20,7 +22,6 @@ namespace {
 using protocol::app_event;
 using protocol::app_event_kind;
 
-constexpr std::size_t max_write_slices = 64;
 /// A handler's output past this is written out while it runs, keeping the queue short.
 constexpr std::size_t eager_flush_bytes = 256 * 1024;
 
@@ -473,32 +474,18 @@ void connection::forget(protocol::request_key key) noexcept {
 void connection::flush() {
   protocol::output_queue& out = protocol_.output();
   while (!out.empty()) {
-    std::array<protocol::bytes_view, max_write_slices> slices;
-    const std::size_t count = out.gather(slices);
-    std::array<iovec, max_write_slices> iov{};
-    for (std::size_t i = 0; i < count; ++i) {
-      iov[i].iov_base = const_cast<std::byte*>(slices[i].data());  // NOLINT: writev takes void*
-      iov[i].iov_len = slices[i].size();
-    }
-    msghdr message{};
-    message.msg_iov = iov.data();
-    message.msg_iovlen = count;
-    // MSG_NOSIGNAL: a peer that vanished must not kill the process with SIGPIPE (HOSTILE C-39).
-    const ssize_t n = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      out.consume(static_cast<std::size_t>(n));
-      last_output_ = clock::now();
-      if (out.size() <= owner_.shared.config.max_output_buffer) after_output_progress();
-      if (closed_) return;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    const runtime::write_outcome written = runtime::write_pending(socket_.native_handle(), out);
+    if (written.error == EAGAIN) {
       wait_writable();
       return;
     }
-    close("write failed");
-    return;
+    if (written.error != 0 || written.bytes == 0) {
+      close("write failed");
+      return;
+    }
+    last_output_ = clock::now();
+    if (out.size() <= owner_.shared.config.max_output_buffer) after_output_progress();
+    if (closed_) return;
   }
 }
 
