@@ -29,6 +29,10 @@ struct client::impl {
   /// Runs the loop until `work` completes; connections stay open in between.
   template <class T>
   T run(asio::awaitable<T> work) {
+    // Let kept connections' readers see what arrived while no call ran (a late record or
+    // EOF closes the connection before a call can pick it).
+    context.restart();
+    context.poll();
     std::optional<T> result;
     std::exception_ptr failure;
     asio::co_spawn(context, std::move(work), [&](std::exception_ptr e, T value) {

@@ -305,6 +305,9 @@ asio::awaitable<values_answer> pool::get_values(std::vector<std::string> names,
 
 asio::awaitable<response> pool::call(const request& r) {
   auto self = shared_from_this();
+  // A cancelled caller must still get its response, and the call must be unregistered and
+  // its request aborted on every path: awaits report cancellation instead of throwing.
+  co_await asio::this_coro::throw_if_cancelled(false);
   response resp;
   call_state call(r, resp, executor_);
   call.done.on_cancel = [this, &call] {
@@ -315,6 +318,9 @@ asio::awaitable<response> pool::call(const request& r) {
   ++stats_.calls;
   start_sweep();
   co_await run(call);
+  const asio::cancellation_state cancel_state = co_await asio::this_coro::cancellation_state;
+  if (cancel_state.cancelled() != asio::cancellation_type::none)
+    call.fail(errc::cancelled, "cancelled by the caller");
   std::erase(in_flight_, &call);
   std::erase(waiting_, &call);
   if (!resp.ended) abandon(call);
@@ -361,6 +367,11 @@ asio::awaitable<void> pool::run(call_state& call) {
   // co_await kept out of conditions: GCC 12 miscompiles it there.
   bool sent = co_await send_body(call, r.body, false);
   if (sent && r.role == protocol::role::filter) sent = co_await send_body(call, r.data, true);
+  const asio::cancellation_state cancel_state = co_await asio::this_coro::cancellation_state;
+  if (cancel_state.cancelled() != asio::cancellation_type::none) {
+    call.fail(errc::cancelled, "cancelled by the caller");
+    co_return;
+  }
   if (sent && call.stage != call_state::phase::done) co_await c->flush();
   call.sending = false;
   co_await call.done.wait();
@@ -419,6 +430,10 @@ asio::awaitable<bool> pool::send_body(call_state& call, const body_source& body,
                                            asio::redirect_error(asio::use_awaitable, ec));
         call.body_pipe = nullptr;
         if (call.stage == call_state::phase::done) co_return false;
+        if (ec == asio::error::operation_aborted) {
+          call.fail(errc::cancelled, "cancelled by the caller");
+          co_return false;
+        }
         if (ec && ec != asio::error::eof) {
           call.fail(errc::body_read_failed, "reading the body: " + ec.message());
           co_return false;

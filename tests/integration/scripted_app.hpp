@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -75,5 +76,49 @@ inline void send_all(int fd, std::string_view bytes) {
 }
 
 inline std::string end_request(std::uint16_t id) { return raw_record(3, id, std::string(8, '\0')); }
+
+/// END_REQUEST with `app_status` and `protocol_status` (§5.5: 1 CANT_MPX_CONN, 2 OVERLOADED,
+/// 3 UNKNOWN_ROLE).
+inline std::string end_request(std::uint16_t id, std::uint32_t app_status,
+                               std::uint8_t protocol_status) {
+  std::string body(8, '\0');
+  for (std::size_t i = 0; i < 4; ++i)
+    body[i] = static_cast<char>((app_status >> (24U - 8U * i)) & 0xffU);
+  body[4] = static_cast<char>(protocol_status);
+  return raw_record(3, id, body);
+}
+
+/// `bytes` as records of `type` (at most 65535 bytes each), without the empty closing one.
+inline std::string stream_records(std::uint8_t type, std::uint16_t id, std::string_view bytes) {
+  std::string out;
+  for (std::size_t at = 0; at < bytes.size(); at += 65535)
+    out += raw_record(type, id, bytes.substr(at, 65535));
+  return out;
+}
+
+/// A whole response: `stdout_bytes` on STDOUT, its empty record, END_REQUEST{COMPLETE}.
+inline std::string whole_response(std::uint16_t id, std::string_view stdout_bytes) {
+  return stream_records(6, id, stdout_bytes) + raw_record(6, id, "") + end_request(id);
+}
+
+struct record_in {
+  std::uint8_t type = 0;
+  std::uint16_t id = 0;
+  std::string content;
+};
+
+/// Reads one record (content without its padding); nothing on EOF or a read error.
+inline std::optional<record_in> read_record(int fd) {
+  std::array<std::uint8_t, 8> header{};
+  if (::recv(fd, header.data(), header.size(), MSG_WAITALL) != 8) return std::nullopt;
+  const std::size_t length = (std::size_t{header[4]} << 8U) | header[5];
+  std::string content(length + header[6], '\0');
+  if (!content.empty() && ::recv(fd, content.data(), content.size(), MSG_WAITALL) !=
+                              static_cast<ssize_t>(content.size()))
+    return std::nullopt;
+  content.resize(length);
+  return record_in{header[1], static_cast<std::uint16_t>((header[2] << 8U) | header[3]),
+                   std::move(content)};
+}
 
 }  // namespace fcgi::test
