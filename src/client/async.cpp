@@ -5,7 +5,7 @@
 namespace fcgi::client {
 
 async_client::async_client(boost::asio::any_io_executor executor, std::string_view endpoint,
-                           pool_settings settings)
+                           const pool_settings& settings)
     : pool_(std::make_shared<detail::pool>(std::move(executor), endpoint, settings)) {}
 
 async_client::~async_client() { pool_->close(); }

@@ -18,13 +18,18 @@ struct client::impl {
   impl(std::string_view endpoint, const pool_settings& settings)
       : pool(std::make_shared<detail::pool>(context.get_executor(), endpoint, settings)) {}
   ~impl() {
-    pool->close();
-    // Let the connections' readers see the close and release what they hold.
-    context.restart();
-    context.poll();
+    try {
+      pool->close();
+      // Let the connections' readers see the close and release what they hold.
+      context.restart();
+      context.poll();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): nothing is left to report to
+    }
   }
   impl(const impl&) = delete;
   impl& operator=(const impl&) = delete;
+  impl(impl&&) = delete;
+  impl& operator=(impl&&) = delete;
 
   /// Runs the loop until `work` completes; connections stay open in between.
   template <class T>
@@ -35,7 +40,7 @@ struct client::impl {
     context.poll();
     std::optional<T> result;
     std::exception_ptr failure;
-    asio::co_spawn(context, std::move(work), [&](std::exception_ptr e, T value) {
+    asio::co_spawn(context, std::move(work), [&](const std::exception_ptr& e, T value) {
       failure = e;
       if (!e) result = std::move(value);
     });
@@ -46,7 +51,7 @@ struct client::impl {
   }
 };
 
-client::client(std::string_view endpoint, pool_settings settings)
+client::client(std::string_view endpoint, const pool_settings& settings)
     : impl_(std::make_unique<impl>(endpoint, settings)) {}
 client::~client() = default;
 client::client(client&&) noexcept = default;

@@ -47,9 +47,10 @@ void call_state::finish() {
   done.fire();
 }
 
-connection::connection(pool& owner, asio::any_io_executor executor, std::uint32_t max_requests)
+connection::connection(pool& owner, const asio::any_io_executor& executor,
+                       std::uint32_t max_requests)
     : owner_(owner),
-      socket_(std::move(executor)),
+      socket_(executor),
       protocol_(protocol::client_settings{.max_requests = max_requests}),
       max_requests_(max_requests),
       calls_(max_requests, nullptr) {}

@@ -98,7 +98,7 @@ runtime::endpoint parse_client_endpoint(std::string_view text) {
 pool::pool(asio::any_io_executor executor, std::string_view endpoint, pool_settings settings)
     : executor_(std::move(executor)),
       endpoint_(parse_client_endpoint(endpoint)),
-      settings_(settings) {
+      settings_(std::move(settings)) {
   if (settings_.max_connections == 0) settings_.max_connections = 1;
   if (settings_.max_requests_per_connection == 0) settings_.max_requests_per_connection = 1;
   if (settings_.mpx != multiplexing::probe) probe_ = probe_state::done;
@@ -353,7 +353,13 @@ asio::awaitable<void> pool::run(call_state& call) {
   if (settings_.trace) {
     trace(call, "> BEGIN_REQUEST role=" + std::string(protocol::to_string(r.role)) +
                     " keep_conn=" + (settings_.keep_conn ? "1" : "0"));
-    for (const auto& [name, value] : r.params) trace(call, "> PARAMS " + name + "=" + value);
+    for (const auto& [name, value] : r.params) {
+      std::string line = "> PARAMS ";
+      line += name;
+      line += '=';
+      line += value;
+      trace(call, line);
+    }
   }
   std::vector<protocol::param> params;
   params.reserve(r.params.size());

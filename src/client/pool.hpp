@@ -91,7 +91,7 @@ struct call_state {
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  connection(pool& owner, asio::any_io_executor executor, std::uint32_t max_requests);
+  connection(pool& owner, const asio::any_io_executor& executor, std::uint32_t max_requests);
 
   /// Connects (unix or TCP), then starts the reader. Sets `error`/`detail` on failure.
   asio::awaitable<errc> open(const asio::generic::stream_protocol::endpoint& where,

@@ -70,7 +70,8 @@ int guarded_index(std::string_view name) noexcept {
   if (name.size() > longest_guarded) return -1;
   for (const std::int8_t i : guarded_by_length[name.size()]) {
     if (i < 0) return -1;
-    const std::string_view candidate = guarded_names[static_cast<std::size_t>(i)];
+    const std::string_view candidate =
+        guarded_names[static_cast<std::size_t>(static_cast<unsigned char>(i))];
     if (candidate[0] == name[0] && candidate == name) return i;
   }
   return -1;

@@ -27,11 +27,13 @@ class async_client {
  public:
   /// See client::client for the endpoint forms; throws std::invalid_argument.
   async_client(boost::asio::any_io_executor executor, std::string_view endpoint,
-               pool_settings settings = {});
+               const pool_settings& settings = {});
   /// Closes every connection; calls still waiting complete with errc::pool_closed.
   ~async_client();
   async_client(const async_client&) = delete;
   async_client& operator=(const async_client&) = delete;
+  async_client(async_client&&) = delete;
+  async_client& operator=(async_client&&) = delete;
 
   /// `r` must outlive the call.
   boost::asio::awaitable<response> call(const request& r);

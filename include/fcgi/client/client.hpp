@@ -20,7 +20,7 @@ class client {
  public:
   /// `endpoint`: `unix:PATH`, `tcp:HOST:PORT`, `tcp:[IPV6]:PORT`, or the shorthands `/PATH`
   /// and `HOST:PORT`. Throws std::invalid_argument naming the accepted forms.
-  explicit client(std::string_view endpoint, pool_settings settings = {});
+  explicit client(std::string_view endpoint, const pool_settings& settings = {});
   ~client();
   client(const client&) = delete;
   client& operator=(const client&) = delete;

@@ -49,6 +49,8 @@ class body_source {
     owned_fd(int f, bool o) noexcept : fd(f), owned(o) {}
     owned_fd(const owned_fd&) = delete;
     owned_fd& operator=(const owned_fd&) = delete;
+    owned_fd(owned_fd&&) = delete;
+    owned_fd& operator=(owned_fd&&) = delete;
     ~owned_fd();
   };
   kind type_ = kind::empty;
