@@ -19,6 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcgi/test/tool_process.hpp>
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -75,52 +77,17 @@ class hello_app {
   pid_t pid_ = -1;
 };
 
-struct tool_run {
-  int status = -1;  ///< the exit status, or -1 when killed at the deadline
-  std::string out;
-  std::string err;
-};
+using fcgi::test::tool_run;
 
-/// Runs fcgi-bench with `args`, collecting stdout and stderr; killed after `deadline`.
+/// Runs fcgi-bench with `args`; a run past `deadline` is a failure (status -1).
 tool_run run_bench(const std::vector<std::string>& args, std::chrono::seconds deadline = 20s) {
-  std::array<int, 2> out{};
-  std::array<int, 2> err{};
-  EXPECT_EQ(::pipe2(out.data(), O_CLOEXEC), 0);
-  EXPECT_EQ(::pipe2(err.data(), O_CLOEXEC), 0);
   std::vector<std::string> argv{FCGI_BENCH_TOOL};
   argv.insert(argv.end(), args.begin(), args.end());
-  const pid_t pid = spawn(argv, out[1], err[1]);
-  ::close(out[1]);
-  ::close(err[1]);
-  tool_run run;
-  std::array<pollfd, 2> fds{{{out[0], POLLIN, 0}, {err[0], POLLIN, 0}}};
-  std::array<std::string*, 2> sinks{&run.out, &run.err};
-  const steady::time_point until = steady::now() + deadline;
-  int open_pipes = 2;
-  while (open_pipes > 0 && steady::now() < until) {
-    if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      std::array<char, 4096> buffer{};
-      const ssize_t n = ::read(fds[i].fd, buffer.data(), buffer.size());
-      if (n > 0) {
-        sinks[i]->append(buffer.data(), static_cast<std::size_t>(n));
-      } else {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_pipes;
-      }
-    }
-  }
-  for (const pollfd& p : fds)
-    if (p.fd >= 0) ::close(p.fd);
-  if (open_pipes > 0) {
+  tool_run run = fcgi::test::run_tool(argv, {}, deadline);
+  if (run.timed_out) {
     ADD_FAILURE() << "fcgi-bench still ran after " << deadline.count() << " s";
-    ::kill(pid, SIGKILL);
+    run.status = -1;
   }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (open_pipes == 0 && WIFEXITED(status)) run.status = WEXITSTATUS(status);
   return run;
 }
 

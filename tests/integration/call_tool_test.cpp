@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <fcgi/test/tool_process.hpp>
+
 #include "harness.hpp"
 #include "scripted_app.hpp"
 
@@ -20,68 +22,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct tool_run {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-/// Runs fcgi-call with `args`, feeding `input` on its stdin; kills it after 20 s.
+/// Runs fcgi-call with `args`, feeding `input` on its stdin.
 tool_run run_call(const std::vector<std::string>& args, const std::string& input = {}) {
-  int in[2];
-  int out[2];
-  int err[2];
-  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
-    return {};
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(in[0], 0);
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    std::vector<char*> argv{const_cast<char*>(FCGI_CALL_TOOL)};  // NOLINT: execv's signature
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));  // NOLINT
-    argv.push_back(nullptr);
-    ::execv(FCGI_CALL_TOOL, argv.data());
-    ::_exit(127);
-  }
-  ::close(in[0]);
-  ::close(out[1]);
-  ::close(err[1]);
-  std::thread feeder([&] {
-    for (std::size_t sent = 0; sent < input.size();) {
-      const ssize_t n = ::write(in[1], input.data() + sent, input.size() - sent);
-      if (n <= 0) break;
-      sent += static_cast<std::size_t>(n);
-    }
-    ::close(in[1]);
-  });
-  tool_run run;
-  std::array<pollfd, 2> fds{{{out[0], POLLIN, 0}, {err[0], POLLIN, 0}}};
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  int open_streams = 2;
-  while (open_streams > 0 && std::chrono::steady_clock::now() < deadline) {
-    if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      std::array<char, 65536> buffer{};
-      const ssize_t n = ::read(fds[i].fd, buffer.data(), buffer.size());
-      if (n <= 0) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_streams;
-        continue;
-      }
-      (i == 0 ? run.out : run.err).append(buffer.data(), static_cast<std::size_t>(n));
-    }
-  }
-  if (open_streams > 0) ::kill(pid, SIGKILL);
-  feeder.join();
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  for (const pollfd& p : fds)
-    if (p.fd >= 0) ::close(p.fd);
-  return run;
+  std::vector<std::string> argv{FCGI_CALL_TOOL};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_tool(argv, input);
 }
 
 void app_routes(server& app) {

@@ -35,6 +35,7 @@
 #include <fcgi/client/async.hpp>
 #include <fcgi/client/client.hpp>
 #include <fcgi/protocol/cgi_params.hpp>
+#include <fcgi/test/tool_process.hpp>
 
 namespace fcgi::interop {
 namespace {
@@ -186,57 +187,8 @@ http_answer parse_answer(const fc::response& r) {
   return {true, parsed.value().head.status(), std::string(parsed.value().body)};
 }
 
-struct tool_run {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-/// Runs `argv` with stdin from /dev/null, collecting stdout and stderr; killed after 20 s.
-tool_run run_tool(const std::vector<std::string>& argv) {
-  int out[2];
-  int err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));  // NOLINT
-  args.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int null = ::open("/dev/null", O_RDONLY);
-    ::dup2(null, 0);
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  ::close(err[1]);
-  tool_run run;
-  std::array<pollfd, 2> fds{{{out[0], POLLIN, 0}, {err[0], POLLIN, 0}}};
-  const auto deadline = clock_type::now() + 20s;
-  for (int open = 2; open > 0 && clock_type::now() < deadline;) {
-    if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      std::array<char, 65536> buffer{};
-      const ssize_t n = ::read(fds[i].fd, buffer.data(), buffer.size());
-      if (n <= 0) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open;
-        continue;
-      }
-      (i == 0 ? run.out : run.err).append(buffer.data(), static_cast<std::size_t>(n));
-    }
-  }
-  ::kill(pid, SIGKILL);  // only matters past the deadline
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  for (const pollfd& p : fds)
-    if (p.fd >= 0) ::close(p.fd);
-  return run;
-}
+using fcgi::test::run_tool;
+using fcgi::test::tool_run;
 
 /// Timeouts that turn any hang into a failure well inside the test's budget.
 fc::pool_settings bounded(fc::pool_settings s = {}) {
