@@ -41,6 +41,8 @@
 #include <fcgi/client/client.hpp>
 #include <fcgi/protocol/response_head.hpp>
 
+#include <fcgi/test/tool_process.hpp>
+
 #include "harness.hpp"
 #include "scripted_app.hpp"
 
@@ -230,26 +232,26 @@ TEST(client_hostile, D46_stdout_after_end_request_closes_the_connection) {
   EXPECT_EQ(connections, 2);
 }
 
-// Regression (fixed: the sync client polls its loop before each call): a kept connection was reused
-// without looking at what arrived on it while the synchronous client was not running its
-// loop. Here the stray STDOUT for id 1 arrives 50 ms after END_REQUEST, while the client is
-// idle; the next call reuses the connection and gets id 1 again, so the stray bytes are read
-// as the second call's STDOUT: second.out = "late" + its real response (the same hazard as
-// HOSTILE C-34 on the application side). Expected: before reusing an idle connection, check
-// it (recv MSG_PEEK|MSG_DONTWAIT, as nginx's keepalive close handler does): bytes or EOF
-// pending -> close it and open another; the second call then succeeds on a new connection.
+// A stray STDOUT that arrives while the synchronous client is idle (its loop not running) must
+// not be read as the next call's STDOUT (the hazard of HOSTILE C-34 on the application side):
+// the client polls its loop before a call, so the stray record closes the connection first.
 TEST(client_hostile, D46_late_stdout_after_end_request_never_reaches_the_next_call) {
-  scripted_app app([](int fd, int) {
+  std::atomic<bool> first_returned{false};
+  std::atomic<bool> stray_sent{false};
+  scripted_app app([&](int fd, int) {
     const std::uint16_t id = read_request(fd);
     send_all(fd, whole_response(id, std::string(head) + "one"));
-    std::this_thread::sleep_for(50ms);
-    send_all(fd, raw_record(6, id, "late"));
+    hold_until(first_returned, 10s);          // the client is idle now
+    send_all(fd, raw_record(6, id, "late"));  // in the client's socket buffer on return
+    stray_sent = true;
     const std::uint16_t next = read_request(fd);
     if (next != 0) send_all(fd, whole_response(next, std::string(head) + "two"));
   });
   fc::client c(app.endpoint(), bounded());
   ASSERT_TRUE(c.call(get_request("/")).ok());
-  std::this_thread::sleep_for(150ms);  // the stray record is waiting on the idle connection
+  first_returned = true;
+  hold_until(stray_sent, 10s);
+  ASSERT_TRUE(stray_sent);
   const fc::response second = c.call(get_request("/"));
   EXPECT_EQ(second.out.find("late"), std::string::npos) << second.out;
   EXPECT_TRUE(second.ok()) << error_text(second);
@@ -257,58 +259,12 @@ TEST(client_hostile, D46_late_stdout_after_end_request_never_reaches_the_next_ca
 
 // --- D-47: invalid response heads, through fcgi-call ----------------------------------------
 
-struct tool_run {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
 #ifdef FCGI_CALL_TOOL
-/// Runs fcgi-call with `args` and stdin from /dev/null; killed after 10 s.
-tool_run run_fcgi_call(std::vector<std::string> args) {
-  args.insert(args.begin(), FCGI_CALL_TOOL);
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int out[2];
-  int err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int null = ::open("/dev/null", O_RDONLY);
-    ::dup2(null, 0);
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  ::close(err[1]);
-  tool_run run;
-  std::array<pollfd, 2> fds{{{out[0], POLLIN, 0}, {err[0], POLLIN, 0}}};
-  const auto deadline = clock_type::now() + 10s;
-  for (int open = 2; open > 0 && clock_type::now() < deadline;) {
-    if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      std::array<char, 65536> buffer{};
-      const ssize_t n = ::read(fds[i].fd, buffer.data(), buffer.size());
-      if (n <= 0) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open;
-        continue;
-      }
-      (i == 0 ? run.out : run.err).append(buffer.data(), static_cast<std::size_t>(n));
-    }
-  }
-  ::kill(pid, SIGKILL);  // only matters past the deadline
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  for (const pollfd& p : fds)
-    if (p.fd >= 0) ::close(p.fd);
-  return run;
+/// Runs fcgi-call with `args` and an empty stdin.
+tool_run run_fcgi_call(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{FCGI_CALL_TOOL};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_tool(argv);
 }
 #endif
 
@@ -653,21 +609,9 @@ asio::awaitable<bool> cancelled_after(fc::async_client& c, const fc::request& r,
   co_return first.index() == 1;
 }
 
-// Regression (fixed: pool::call turns off throw_if_cancelled and always unregisters): a call
-// cancelled while suspended anywhere but in call.done.wait() -- here reading a pipe body in
-// send_body; equally while connecting or waiting to write -- is not cleaned up. The cancelled read
-// completes with operation_aborted (reported as body_read_failed, not cancelled), then the next
-// co_await in the cancelled coroutine throws (Asio's throw_if_cancelled, on by default): at
-// `co_await call.done.wait()` in run() (pool.cpp:366). The exception unwinds pool::call past
-// `std::erase(in_flight_, &call)` and abandon(call), so (1) the connection is neither closed
-// nor sent ABORT_REQUEST: our server keeps the request in progress and the next calls get
-// OVERLOADED for as long as the test waits; (2) the connection's calls_ and the pool's
-// in_flight_ keep a pointer to the destroyed call_state: ~async_client -> pool::close ->
-// connection::fail -> call_state::fail touches freed memory (SIGSEGV here; fcgi-call
-// interrupted during `-d @-` takes the same path). Expected: cancellation at any point ends
-// the call with errc::cancelled, closes a half-sent request's connection (or aborts it), and
-// unregisters the call (e.g. `co_await this_coro::throw_if_cancelled(false)` in pool::call
-// plus a guard that erases and abandons on every exit).
+// A call cancelled while suspended anywhere but its final wait (here reading a pipe body) must
+// end as cancelled, close its half-sent request's connection and unregister itself: this once
+// left a dangling call_state (use-after-free at close) and a request our server kept running.
 TEST(client_hostile, D55_cancel_mid_upload_frees_the_server_slot) {
   // The server takes one request at a time (max_requests = 1): the next call succeeds only
   // once the cancelled request's slot is free again.
