@@ -261,11 +261,11 @@ void connection::answer_probe() {
 void connection::on_stream_bytes(call_state& call, protocol::bytes_view bytes, bool is_stdout) {
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()),  // NOLINT: bytes as text
                               bytes.size());
+  call.last_byte = clock::now();
   if (!call.got_byte) {
     call.got_byte = true;
-    call.resp.first_byte_time = clock::now() - call.started;
+    call.resp.first_byte_time = call.last_byte - call.started;
   }
-  call.last_byte = clock::now();
   if (is_stdout) {
     call.resp.out_bytes += text.size();
     if (call.req.on_stdout)
