@@ -40,6 +40,10 @@ void app_routes(server& app) {
       res.header("Content-Type", "text/plain");
       res.error_log("careful");
       res.write("ok\n");
+    } else if (path == "/escape") {
+      res.header("Content-Type", "text/plain");
+      res.error_log("\x1b[2Jred\r\tline\n");
+      res.write("ok\n");
     } else if (path == "/throw") {
       throw std::runtime_error("boom");
     } else {
@@ -128,6 +132,9 @@ TEST_F(fcgi_call_tool, exit_statuses_say_what_happened) {
   EXPECT_EQ(with_stderr.err, "careful");
   EXPECT_EQ(run_call({"--stderr", "fail", endpoint(), "/stderr"}).status, 10);
   EXPECT_EQ(run_call({"--stderr", "ignore", endpoint(), "/stderr"}).err, "");
+  // An application's STDERR cannot drive the terminal (HOSTILE D-51) unless asked for raw.
+  EXPECT_EQ(run_call({endpoint(), "/escape"}).err, "\\x1b[2Jred\\x0d\tline\n");
+  EXPECT_EQ(run_call({"--stderr", "raw", endpoint(), "/escape"}).err, "\x1b[2Jred\r\tline\n");
   EXPECT_EQ(run_call({endpoint(), "/throw"}).status, 8);
   const tool_run refused = run_call({"unix:/nonexistent/x.sock"});
   EXPECT_EQ(refused.status, 3);

@@ -158,8 +158,10 @@ void build(const raw_options& raw, options& out) {
       std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
     };
   out.print.authorizer = r.role == fp::role::authorizer;
+  out.print.head_request = raw.method == "HEAD";
   out.print.application_stderr = raw.stderr_mode == "ignore" ? stderr_mode::ignore
                                  : raw.stderr_mode == "fail" ? stderr_mode::fail
+                                 : raw.stderr_mode == "raw"  ? stderr_mode::raw
                                                              : stderr_mode::print;
 }
 
@@ -227,9 +229,10 @@ std::optional<options> parse(int argc, char** argv) {
   app.add_flag("-f,--fail", out.print.fail_on_error_status, "Exit 9 when the status is >= 400")
       ->group(response);
   app.add_option("--stderr", raw.stderr_mode,
-                 "Application STDERR: print (to stderr), ignore, fail (exit 10)")
+                 "Application STDERR: print (to stderr, control bytes escaped), raw, ignore, "
+                 "fail (exit 10)")
       ->type_name("MODE")
-      ->check(CLI::IsMember({"print", "ignore", "fail"}))
+      ->check(CLI::IsMember({"print", "raw", "ignore", "fail"}))
       ->capture_default_str()
       ->group(response);
 

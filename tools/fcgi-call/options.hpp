@@ -24,13 +24,16 @@ inline constexpr int exit_body = 11;
 inline constexpr int exit_output = 12;
 inline constexpr int exit_interrupted = 130;
 
-enum class stderr_mode { print, ignore, fail };
+/// print: control bytes other than newline and tab escaped as \xHH, so an application cannot
+/// drive the terminal (HOSTILE D-51); raw: as sent.
+enum class stderr_mode { print, raw, ignore, fail };
 
 struct print_options {
   bool include_head = false;  ///< -i: the CGI head as received, then the body
   bool raw = false;           ///< --raw: STDOUT exactly as received, nothing parsed
   bool fail_on_error_status = false;
-  bool authorizer = false;  ///< a non-200 status is a denial (exit 9)
+  bool authorizer = false;    ///< a non-200 status is a denial (exit 9)
+  bool head_request = false;  ///< -X HEAD: a Content-Length with no body is expected
   stderr_mode application_stderr = stderr_mode::print;
   std::string output_file;  ///< -o; empty = stdout
 };
