@@ -11,6 +11,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -111,6 +112,12 @@ asio::awaitable<bool> connection::flush() {
     co_return alive_;
   }
   writing_ = true;
+  if (multiplexed() && active() > 1) {
+    // Let the other calls of this turn queue their records too: one sendmsg then carries
+    // them all (at 256 calls on one connection: ~80 sendmsg per 20k requests instead of 19k).
+    // Their own flush() waits for this one, which writes their bytes with ours.
+    co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+  }
   protocol::output_queue& out = protocol_.output();
   while (alive_ && !out.empty()) {
     const runtime::write_outcome written = runtime::write_pending(socket_.native_handle(), out);
@@ -259,6 +266,7 @@ void connection::answer_probe() {
 }
 
 void connection::on_stream_bytes(call_state& call, protocol::bytes_view bytes, bool is_stdout) {
+  if (call.stage == call_state::phase::done) return;  // failed; its abort is on its way
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()),  // NOLINT: bytes as text
                               bytes.size());
   call.last_byte = clock::now();
@@ -266,19 +274,30 @@ void connection::on_stream_bytes(call_state& call, protocol::bytes_view bytes, b
     call.got_byte = true;
     call.resp.first_byte_time = call.last_byte - call.started;
   }
+  const pool_settings& limits = owner_.settings();
+  response& resp = call.resp;
   if (is_stdout) {
-    call.resp.out_bytes += text.size();
-    if (call.req.on_stdout)
+    resp.out_bytes += text.size();
+    if (call.req.on_stdout) {
       call.req.on_stdout(text);
-    else
-      call.resp.out.append(text);
-  } else {
-    call.resp.err_bytes += text.size();
-    if (call.req.on_stderr)
-      call.req.on_stderr(text);
-    else
-      call.resp.err.append(text);
+    } else if (resp.out.size() + text.size() > limits.max_collected_stdout) {
+      call.fail(errc::response_too_large, "STDOUT passed max_collected_stdout (" +
+                                              std::to_string(limits.max_collected_stdout) +
+                                              " bytes); stream it with request::on_stdout");
+    } else {
+      resp.out.append(text);
+    }
+    return;
   }
+  resp.err_bytes += text.size();
+  if (call.req.on_stderr) {
+    call.req.on_stderr(text);
+    return;
+  }
+  const std::size_t room =
+      limits.max_collected_stderr - std::min(resp.err.size(), limits.max_collected_stderr);
+  if (text.size() > room) resp.err_truncated = true;
+  resp.err.append(text.substr(0, room));
 }
 
 void connection::fail(errc code, const std::string& detail) {

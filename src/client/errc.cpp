@@ -23,6 +23,7 @@ std::string_view to_string(errc e) noexcept {
     case errc::unknown_role: return "application does not serve this role (FCGI_UNKNOWN_ROLE)";
     case errc::unknown_protocol_status: return "END_REQUEST with an undefined protocolStatus";
     case errc::pool_closed: return "client closed";
+    case errc::response_too_large: return "response larger than the collection limit";
   }
   return "unknown fcgi.client error";
 }

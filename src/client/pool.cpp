@@ -213,13 +213,44 @@ asio::awaitable<std::shared_ptr<connection>> pool::acquire(call_state& call) {
   }
 }
 
-void pool::wake_one_waiter() {
+void pool::forget(call_state& call) noexcept {
+  // Swap-and-pop: at hundreds of calls in flight a search per call showed in profiles.
+  call_state* last = in_flight_.back();
+  in_flight_[call.in_flight_index] = last;
+  last->in_flight_index = call.in_flight_index;
+  in_flight_.pop_back();
+  if (!waiting_.empty()) std::erase(waiting_, &call);
+}
+
+bool pool::wake_one_waiter() {
   while (!waiting_.empty()) {
     call_state* next = waiting_.front();
     waiting_.pop_front();
     if (next->stage == call_state::phase::done) continue;
     next->done.fire();
-    return;
+    return true;
+  }
+  return false;
+}
+
+std::size_t pool::free_slots() const noexcept {
+  const std::uint32_t per_connection = requests_per_connection();
+  std::size_t free = 0;
+  for (const std::shared_ptr<connection>& c : connections_) {
+    if (c->usable() && !c->probe_answer)
+      free += per_connection - std::min<std::size_t>(c->active(), per_connection);
+  }
+  const std::size_t limit = connection_limit();
+  if (connections_.size() < limit) free += limit - connections_.size();
+  return free;
+}
+
+void pool::wake_waiters_that_fit() {
+  // A waiter wakes on a posted resumption and then picks a connection itself, so waking more
+  // than fit only sends the extra ones back to the queue; waking fewer left a multiplexed
+  // connection running one request at a time.
+  for (std::size_t n = waiting_.empty() ? 0 : free_slots(); n > 0; --n) {
+    if (!wake_one_waiter()) break;
   }
 }
 
@@ -251,9 +282,9 @@ asio::awaitable<values_answer> pool::get_values(std::vector<std::string> names,
                                                 std::chrono::milliseconds timeout) {
   auto self = shared_from_this();
   values_answer answer;
-  // A connection of its own: php-fpm closes the connection after answering GET_VALUES
-  // (HOSTILE D-54), and libfcgi answers only once more bytes follow, so a probe shares
-  // nothing with the calls.
+  // A connection of its own: libfcgi answers GET_VALUES only once more bytes follow, and
+  // some applications close after answering it (HOSTILE D-54; php-fpm 8.2 keeps it open, but
+  // answers only FCGI_MPXS_CONNS), so a probe shares nothing with the calls.
   auto c = std::make_shared<connection>(*this, executor_, 1);
   wakeup answered(executor_);
   c->probe_answer = &answer;
@@ -314,6 +345,7 @@ asio::awaitable<response> pool::call(const request& r) {
     call.fail(errc::cancelled, "cancelled by the caller");
     abandon(call);
   };
+  call.in_flight_index = in_flight_.size();
   in_flight_.push_back(&call);
   ++stats_.calls;
   start_sweep();
@@ -321,8 +353,7 @@ asio::awaitable<response> pool::call(const request& r) {
   const asio::cancellation_state cancel_state = co_await asio::this_coro::cancellation_state;
   if (cancel_state.cancelled() != asio::cancellation_type::none)
     call.fail(errc::cancelled, "cancelled by the caller");
-  std::erase(in_flight_, &call);
-  std::erase(waiting_, &call);
+  forget(call);
   if (!resp.ended) abandon(call);
   if (resp.ended && !resp.error) {
     if (const errc e = status_error(resp.protocol_status); e != errc{}) {
@@ -347,6 +378,9 @@ asio::awaitable<void> pool::run(call_state& call) {
     call.fail(errc::invalid_request, "no free request id on the connection");
     co_return;
   }
+  stats_.peak_requests_per_connection = std::max(stats_.peak_requests_per_connection, c->active());
+  // Calls that queued while this connection opened may share it now.
+  if (c->multiplexed()) wake_waiters_that_fit();
   call.stage = call_state::phase::running;
   call.sent = clock::now();
   call.sending = true;

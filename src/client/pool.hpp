@@ -81,7 +81,8 @@ struct call_state {
   clock::time_point sent;       ///< when BEGIN_REQUEST was queued
   clock::time_point last_byte;  ///< of this call's response
   bool got_byte = false;
-  bool sending = false;  ///< the request is not wholly queued and written yet
+  bool sending = false;             ///< the request is not wholly queued and written yet
+  std::size_t in_flight_index = 0;  ///< where the pool's in_flight_ list holds it
   asio::posix::stream_descriptor* body_pipe = nullptr;  ///< a body read in progress
 
   /// Records the failure (the first one wins) and wakes the call.
@@ -174,7 +175,15 @@ class pool : public std::enable_shared_from_this<pool> {
   [[nodiscard]] std::shared_ptr<connection> pick_connection() const;
   [[nodiscard]] std::uint32_t requests_per_connection() const noexcept;
   [[nodiscard]] std::size_t connection_limit() const noexcept;
-  void wake_one_waiter();
+  /// Takes a call off the in-flight and waiting lists.
+  void forget(call_state& call) noexcept;
+  /// Wakes the first waiting call that has not ended; false when none waits.
+  bool wake_one_waiter();
+  /// Wakes as many waiting calls as the open connections and the connection limit can take.
+  void wake_waiters_that_fit();
+  /// Requests the pool could start now: free ids on usable connections plus connections it
+  /// may still open.
+  [[nodiscard]] std::size_t free_slots() const noexcept;
   void trace(const call_state& call, const std::string& line) const;
   void start_sweep();
   asio::awaitable<void> sweep_loop(std::shared_ptr<pool> self);

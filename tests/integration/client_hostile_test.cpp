@@ -323,13 +323,9 @@ TEST(client_hostile, D48_the_library_passes_the_body_through_as_received) {
   }
 }
 
-// FINDING (tools/fcgi-call/output.cpp, response_printer::on_stdout and finish): fcgi-call
-// ignores Content-Length. A 10-byte body under "Content-Length: 5" is printed whole, and a
-// 3-byte body under "Content-Length: 5" exits 0 with no warning, as if complete (nginx
-// 1194ba36a: a short body must never look complete). Expected, as curl does: shorter -> a
-// non-zero exit (5, "the response body ended after 3 of 5 bytes (Content-Length)"); longer
-// -> print Content-Length bytes, warn on stderr that N bytes past it were dropped.
-TEST(client_hostile, DISABLED_D48_fcgi_call_reports_a_body_that_contradicts_content_length) {
+// fcgi-call keeps to Content-Length as curl does (nginx 1194ba36a: a short body must never
+// look complete): longer -> Content-Length bytes printed and a warning; shorter -> exit 5.
+TEST(client_hostile, D48_fcgi_call_reports_a_body_that_contradicts_content_length) {
 #ifdef FCGI_CALL_TOOL
   const std::string content_length_5 = "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\n";
   const scripted_app longer = answering(content_length_5 + "0123456789");
@@ -338,8 +334,17 @@ TEST(client_hostile, DISABLED_D48_fcgi_call_reports_a_body_that_contradicts_cont
   EXPECT_NE(long_run.err.find("Content-Length"), std::string::npos) << long_run.err;
   const scripted_app shorter = answering(content_length_5 + "abc");
   const tool_run short_run = run_fcgi_call({shorter.endpoint(), "/"});
-  EXPECT_NE(short_run.status, 0);
-  EXPECT_NE(short_run.err.find("Content-Length"), std::string::npos) << short_run.err;
+  EXPECT_EQ(short_run.status, 5);
+  EXPECT_EQ(short_run.out, "abc");
+  EXPECT_NE(short_run.err.find("ended after 3 of 5 bytes"), std::string::npos) << short_run.err;
+  const scripted_app exact = answering(content_length_5 + "01234");
+  const tool_run exact_run = run_fcgi_call({exact.endpoint(), "/"});
+  EXPECT_EQ(exact_run.status, 0) << exact_run.err;
+  EXPECT_EQ(exact_run.out, "01234");
+  EXPECT_EQ(exact_run.err, "");
+  const scripted_app head_only = answering(content_length_5);
+  const tool_run head_run = run_fcgi_call({"-X", "HEAD", head_only.endpoint(), "/"});
+  EXPECT_EQ(head_run.status, 0) << head_run.err;
 #else
   GTEST_SKIP() << "fcgi-call is not built (FCGI_BUILD_TOOLS=OFF)";
 #endif
@@ -434,10 +439,9 @@ TEST(client_hostile, D51_stderr_flood_streamed_to_a_sink_keeps_memory_bounded) {
   RecordProperty("peak_rss_growth_kib", std::to_string(growth));
 }
 
-TEST(client_hostile, D51_stderr_flood_not_streamed_is_held_whole_in_response_err) {
-  // FINDING: without on_stderr the library keeps all STDERR in response::err, with no cap
-  // (documented: "STDERR, unless request::on_stderr took it"); a caller that cannot trust
-  // the application must stream it. This test pins that behaviour and measures it.
+TEST(client_hostile, D51_stderr_flood_collected_keeps_only_its_first_mebibyte) {
+  // Without on_stderr the call collects STDERR up to max_collected_stderr (1 MiB) and counts
+  // the rest: the answer still succeeds, and memory stays bounded.
   const scripted_app app = stderr_flood();
   fc::client c(app.endpoint(), bounded());
   reset_peak_rss();
@@ -445,11 +449,42 @@ TEST(client_hostile, D51_stderr_flood_not_streamed_is_held_whole_in_response_err
   const fc::response resp = c.call(get_request("/"));
   const std::size_t growth = peak_rss_kib() - before;
   ASSERT_TRUE(resp.ok()) << error_text(resp);
-  EXPECT_EQ(resp.err.size(), flood_bytes);
-  EXPECT_GE(growth, flood_bytes / 1024) << "peak RSS grew " << growth << " KiB";
-  std::printf("D-51: 104,856,000 bytes of STDERR held in response::err: peak RSS +%zu KiB\n",
-              growth);
+  EXPECT_EQ(resp.err.size(), fc::pool_settings{}.max_collected_stderr);
+  EXPECT_TRUE(resp.err_truncated);
+  EXPECT_EQ(resp.err_bytes, flood_bytes);
+  EXPECT_EQ(resp.out, std::string(head) + "ok");
+  EXPECT_LT(growth, 8U * 1024) << "peak RSS grew " << growth << " KiB";
   RecordProperty("peak_rss_growth_kib", std::to_string(growth));
+}
+
+TEST(client_hostile, D51_stdout_flood_collected_fails_past_the_limit_and_the_pool_recovers) {
+  scripted_app app([](int fd, int index) {
+    const std::uint16_t id = read_request(fd);
+    if (index > 0) {
+      send_all(fd, whole_response(id, std::string(head) + "ok"));
+      return;
+    }
+    const std::string record = raw_record(6, id, std::string(65535, 'o'));
+    for (std::size_t i = 0; i < flood_records; ++i) send_all(fd, record);
+    send_all(fd, whole_response(id, ""));  // deaf to the ABORT_REQUEST, as a flood would be
+    // The connection was kept (FCGI_KEEP_CONN): later requests on it are answered.
+    for (std::uint16_t next = read_request(fd); next != 0; next = read_request(fd))
+      send_all(fd, whole_response(next, std::string(head) + "ok"));
+  });
+  fc::pool_settings settings = bounded();
+  settings.max_collected_stdout = 1024 * 1024;
+  fc::client c(app.endpoint(), settings);
+  reset_peak_rss();
+  const std::size_t before = peak_rss_kib();
+  const fc::response resp = c.call(get_request("/"));
+  const std::size_t growth = peak_rss_kib() - before;
+  EXPECT_EQ(resp.error, errc::response_too_large) << error_text(resp);
+  EXPECT_LE(resp.out.size(), settings.max_collected_stdout);
+  EXPECT_FALSE(resp.ended);
+  EXPECT_LT(growth, 8U * 1024) << "peak RSS grew " << growth << " KiB";
+  const fc::response next = c.call(get_request("/"));
+  EXPECT_TRUE(next.ok()) << error_text(next);
+  EXPECT_EQ(next.out, std::string(head) + "ok");
 }
 
 // --- D-52: bodies and params at the record and length-encoding edges ------------------------

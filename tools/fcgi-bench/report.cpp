@@ -91,6 +91,7 @@ std::string_view errc_name(client::errc e) {
     case errc::unknown_role: return "unknown_role";
     case errc::unknown_protocol_status: return "unknown_protocol_status";
     case errc::pool_closed: return "pool_closed";
+    case errc::response_too_large: return "response_too_large";
   }
   return "other";
 }

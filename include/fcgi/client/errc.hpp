@@ -31,6 +31,7 @@ enum class errc : std::uint8_t {
   unknown_role,             ///< FCGI_UNKNOWN_ROLE: the application does not serve this role
   unknown_protocol_status,  ///< END_REQUEST with a protocolStatus the spec does not define
   pool_closed,              ///< the client was closed while the call waited
+  response_too_large,       ///< collected STDOUT passed pool_settings::max_collected_stdout
 };
 
 std::string_view to_string(errc e) noexcept;

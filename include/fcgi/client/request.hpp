@@ -84,6 +84,8 @@ struct response {
   std::string err;              ///< STDERR, unless request::on_stderr took it
   std::uint64_t out_bytes = 0;  ///< STDOUT bytes received, streamed or not
   std::uint64_t err_bytes = 0;
+  /// STDERR went past pool_settings::max_collected_stderr: `err` holds its beginning only.
+  bool err_truncated = false;
   bool ended = false;  ///< END_REQUEST arrived (app_status and protocol_status are real)
   std::uint32_t app_status = 0;
   protocol::protocol_status protocol_status = protocol::protocol_status::request_complete;
@@ -124,6 +126,13 @@ struct pool_settings {
   /// STDIN/DATA bytes queued ahead of the socket per connection before the body source
   /// waits (bounds memory for file and pipe bodies).
   std::size_t max_queued_output = 256 * 1024;
+  /// Bounds on what a call without a sink collects (HOSTILE D-51: an application can send
+  /// without end). Past max_collected_stdout the call fails with response_too_large and its
+  /// request is aborted; stream large responses with request::on_stdout instead. Past
+  /// max_collected_stderr the rest of STDERR is counted in err_bytes but dropped
+  /// (response::err_truncated): diagnostics never fail the answer they came with.
+  std::size_t max_collected_stdout = 64 * 1024 * 1024;
+  std::size_t max_collected_stderr = 1024 * 1024;
   /// After ABORT_REQUEST, how long the application has to send END_REQUEST before the
   /// connection is closed (so an application that ignores aborts cannot pin it).
   std::chrono::milliseconds abort_grace{std::chrono::seconds(1)};
@@ -138,7 +147,10 @@ struct pool_stats {
   std::uint64_t calls = 0;
   std::uint64_t failed_calls = 0;
   std::size_t open_connections = 0;
-  std::size_t in_flight = 0;
+  std::size_t in_flight = 0;  ///< calls started and not returned, queued ones included
+  /// The most requests that were in progress at once on one connection (multiplexing at work
+  /// when above 1).
+  std::size_t peak_requests_per_connection = 0;
   bool multiplexing = false;  ///< what the pool decided
   bool probed = false;        ///< the probe ran (answered or timed out)
   bool probe_answered = false;

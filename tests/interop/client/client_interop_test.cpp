@@ -502,13 +502,10 @@ TEST_P(client_interop, eight_concurrent_posts_on_an_open_connection) {
   eight_concurrent_posts(*this, true);
 }
 
-// BUG (src/client/pool.cpp, pool::acquire): calls that arrive while the pool's only
-// connection is still being opened queue in `waiting_`, and a waiter is woken only when a
-// request ends (on_slot_freed wakes one). So on a multiplexing app (Go) the eight run one
-// after another with request id 1, although the probe said FCGI_MPXS_CONNS=1: highest_id
-// stays 1. Expected: once a connection opens (and whenever a call takes a multiplexed
-// connection that still has free slots) the waiters that fit are woken.
-TEST_P(client_interop, DISABLED_eight_concurrent_posts_from_a_cold_pool) {
+// Calls that arrive while the pool's only connection is still being opened queue; once it
+// opens on a multiplexing app (Go) they must share it, not run one after another with
+// request id 1 (a waiter used to be woken only when a request ended).
+TEST_P(client_interop, eight_concurrent_posts_from_a_cold_pool) {
   eight_concurrent_posts(*this, false);
 }
 
