@@ -8,7 +8,7 @@ foreach(target IN LISTS fcgi_fuzz_targets)
   add_executable(${runner}
     ${CMAKE_CURRENT_LIST_DIR}/${target}.cpp
     ${CMAKE_CURRENT_LIST_DIR}/regression_main.cpp)
-  target_link_libraries(${runner} PRIVATE fcgi::protocol $<BUILD_INTERFACE:fcgi_warnings>)
+  target_link_libraries(${runner} PRIVATE fcgi::runtime $<BUILD_INTERFACE:fcgi_warnings>)
   add_test(NAME ${runner} COMMAND ${runner} ${CMAKE_CURRENT_LIST_DIR}/corpus/${target})
   set_tests_properties(${runner} PROPERTIES LABELS fuzz-regression)
 endforeach()

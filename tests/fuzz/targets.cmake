@@ -4,4 +4,5 @@ set(fcgi_fuzz_targets
   fuzz_client_connection
   fuzz_params
   fuzz_roundtrip
-  fuzz_response_head)
+  fuzz_response_head
+  fuzz_scoreboard)
