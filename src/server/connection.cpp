@@ -324,7 +324,11 @@ void connection::run_handler(request_state& state) {
   response res(sink);
   const std::chrono::milliseconds limit = shared.config.request_timeout;
   const clock::time_point began = limit.count() > 0 ? clock::now() : clock::time_point{};
+  // A handler that blocks this thread stops its heartbeat: the process manager's scoreboard
+  // then shows what it is running and since when (a slow log, and a reason to replace it).
+  if (shared.scoreboard) shared.scoreboard->handler_started(owner_.index, describe(req));
   res.end(invoke_handler(handler, req, res, shared));  // no-op when the handler ended it
+  if (shared.scoreboard) shared.scoreboard->handler_finished(owner_.index);
   if (limit.count() > 0 && clock::now() - began > limit) {
     shared.log("request_timeout (" + milliseconds_text(limit) + ") passed: " + describe(req) +
                " ran " + milliseconds_text(clock::now() - began) +

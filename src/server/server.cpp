@@ -45,7 +45,8 @@ namespace {
       << "  --help             this text\n"
       << "\n"
       << "Environment: FCGI_WEB_SERVER_ADDRS=ADDR,... accepts TCP connections only from\n"
-      << "these addresses (FastCGI spec 3.2).\n";
+      << "these addresses (FastCGI spec 3.2). FCGI_PM_SCOREBOARD=FD, set by fcgi-pm, names\n"
+      << "the page where the app reports its requests and threads to its process manager.\n";
   std::exit(status);
 }
 
@@ -64,6 +65,16 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
   // Past a year is a typo, not a deadline.
   if (scale == 0 || count > 365ULL * 24 * 3'600'000 / scale) return std::nullopt;
   return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(count * scale));
+}
+
+/// Reports to the process manager when one passed a scoreboard. A bad one is logged and
+/// ignored: the application serves either way.
+void attach_scoreboard(detail::shared_state& shared, unsigned threads) {
+  try {
+    shared.scoreboard = runtime::scoreboard_writer::attach_from_environment(threads);
+  } catch (const std::exception& e) {
+    shared.log(std::string("not reporting to the process manager: ") + e.what());
+  }
 }
 
 }  // namespace
@@ -207,6 +218,7 @@ int server::run_or_throw() {
   std::signal(SIGPIPE, SIG_IGN);  // belt and braces: every send uses MSG_NOSIGNAL
 
   const unsigned count = std::max(1U, shared.config.threads);
+  attach_scoreboard(shared, count);
   if (shared.config.handler_threads > 0) {
     shared.pool = std::make_unique<detail::handler_pool>(shared.config.handler_threads, shared);
   }
@@ -214,7 +226,7 @@ int server::run_or_throw() {
     std::lock_guard lock(impl_->workers_mutex);
     for (unsigned i = 0; i < count; ++i) {
       impl_->workers.push_back(
-          std::make_unique<detail::worker>(shared, fds, i == 0 && shared.config.handle_signals));
+          std::make_unique<detail::worker>(shared, i, fds, i == 0 && shared.config.handle_signals));
     }
     impl_->workers.front()->on_signal = [this] { impl_->stop_workers(); };
   }

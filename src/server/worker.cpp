@@ -39,8 +39,10 @@ void shared_state::log(std::string_view line) const {
   ::write(STDERR_FILENO, text.data(), text.size());  // one write: lines never interleave
 }
 
-worker::worker(shared_state& state, const std::vector<int>& listen_fds, bool handle_signals)
+worker::worker(shared_state& state, unsigned number, const std::vector<int>& listen_fds,
+               bool handle_signals)
     : shared(state),
+      index(number),
       read_buffer(std::make_unique_for_overwrite<std::byte[]>(read_buffer_size)),  // NOLINT
       sweep_(io),
       grace_(io) {
@@ -154,9 +156,19 @@ void worker::arm_sweep() {
       for (acceptor& a : acceptors_) arm_accept(a);
     }
     if (shared.stopping && !stopping_) begin_stop();
+    if (shared.scoreboard) report_to_scoreboard();
     finish_if_drained();
     if (!io.stopped()) arm_sweep();
   });
+}
+
+void worker::report_to_scoreboard() {
+  shared.scoreboard->heartbeat(index);
+  if (index != 0) return;
+  shared.scoreboard->publish({shared.requests_completed.load(std::memory_order_relaxed),
+                              shared.requests_in_flight.load(std::memory_order_relaxed),
+                              shared.connections.load(std::memory_order_relaxed),
+                              shared.connections_accepted.load(std::memory_order_relaxed)});
 }
 
 void worker::request_stop() {

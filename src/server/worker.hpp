@@ -17,6 +17,7 @@
 
 #include <fcgi/protocol/app_connection.hpp>
 #include <fcgi/runtime/endpoint.hpp>
+#include <fcgi/runtime/scoreboard.hpp>
 #include <fcgi/server/async.hpp>
 #include <fcgi/server/server.hpp>
 
@@ -43,6 +44,9 @@ struct shared_state {
   std::atomic<std::uint64_t> protocol_errors{0};
   /// Set while run() serves when config.handler_threads > 0.
   std::unique_ptr<handler_pool> pool;
+  /// Set when a process manager passed a scoreboard (FCGI_PM_SCOREBOARD): the I/O threads
+  /// report their heartbeat and running handler to it, worker 0 the counters.
+  std::unique_ptr<runtime::scoreboard_writer> scoreboard;
 
   void log(std::string_view line) const;
 };
@@ -165,7 +169,8 @@ class connection : public std::enable_shared_from_this<connection> {
 
 class worker {
  public:
-  worker(shared_state& shared, const std::vector<int>& listen_fds, bool handle_signals);
+  worker(shared_state& shared, unsigned index, const std::vector<int>& listen_fds,
+         bool handle_signals);
   ~worker();  // NOLINT(bugprone-exception-escape): must drain or terminate (worker.cpp)
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
@@ -177,6 +182,7 @@ class worker {
   void request_stop();
 
   shared_state& shared;
+  const unsigned index;  ///< 0 .. threads - 1
   asio::io_context io{1};
   /// One read buffer per thread: a connection reads only when readable and consumes at once,
   /// so idle connections hold no buffer.
@@ -197,6 +203,8 @@ class worker {
   void arm_accept(acceptor& a);
   void on_acceptable(acceptor& a);
   void arm_sweep();
+  /// Heartbeat (and, on worker 0, the counters) for the process manager's scoreboard.
+  void report_to_scoreboard();
   void begin_stop();
   void finish_if_drained();
 
