@@ -24,15 +24,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <fcgi/client/client.hpp>
-#include <fcgi/test/tool_process.hpp>
+#include "pm_harness.hpp"
 
 namespace {
 
-using namespace std::chrono_literals;
-namespace fs = std::filesystem;
-using fcgi::test::background_tool;
-using steady = std::chrono::steady_clock;
+using namespace fcgi::test::pm;
 
 const std::string pm_tool = FCGI_PM_TOOL;
 const std::string pm_worker = FCGI_PM_WORKER;
@@ -40,245 +36,10 @@ const std::string hello_app = FCGI_EXAMPLE_HELLO;
 const std::string counter_app = FCGI_EXAMPLE_COUNTER;
 const std::string async_app = FCGI_EXAMPLE_ASYNC;
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = "/tmp/fcgi-pm-test-XXXXXX";
-    path_ = ::mkdtemp(pattern.data());
-    ::chmod(path_.c_str(), 0755);  // workers running as nobody reach what the test puts here
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  temp_dir(temp_dir&&) = delete;
-  temp_dir& operator=(temp_dir&&) = delete;
-  [[nodiscard]] std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-struct proc_stat {
-  char state = '?';
-  pid_t parent = 0;
-};
-
-std::optional<proc_stat> stat_of(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  if (!std::getline(in, text)) return std::nullopt;
-  const auto close = text.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream rest(text.substr(close + 2));
-  proc_stat result;
-  rest >> result.state >> result.parent;
-  return result;
-}
-
-/// Alive and not a zombie.
-bool running(pid_t pid) {
-  const auto s = stat_of(pid);
-  return s && s->state != 'Z' && s->state != 'X';
-}
-
-/// The children of `parent`, zombies included.
-std::vector<pid_t> children_of(pid_t parent, bool with_zombies = false) {
-  std::vector<pid_t> result;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const pid_t pid = std::stoi(name);
-    const auto s = stat_of(pid);
-    if (!s || s->parent != parent) continue;
-    if (!with_zombies && s->state == 'Z') continue;
-    result.push_back(pid);
-  }
-  std::sort(result.begin(), result.end());
-  return result;
-}
-
-std::vector<pid_t> zombies_of(pid_t parent) {
-  std::vector<pid_t> result;
-  for (const pid_t pid : children_of(parent, true)) {
-    const auto s = stat_of(pid);
-    if (s && s->state == 'Z') result.push_back(pid);
-  }
-  return result;
-}
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
-  const auto until = steady::now() + deadline;
-  while (steady::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return done();
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-/// The value after "Name:" in /proc/PID/status, whitespace collapsed.
-std::string status_field(pid_t pid, const std::string& name) {
-  std::istringstream lines(read_file("/proc/" + std::to_string(pid) + "/status"));
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.starts_with(name + ":")) {
-      std::istringstream words(line.substr(name.size() + 1));
-      std::string word;
-      std::string joined;
-      while (words >> word) joined += (joined.empty() ? "" : " ") + word;
-      return joined;
-    }
-  }
-  return {};
-}
-
-std::vector<std::string> environ_of(pid_t pid) {
-  const std::string raw = read_file("/proc/" + std::to_string(pid) + "/environ");
-  std::vector<std::string> result;
-  std::size_t start = 0;
-  while (start < raw.size()) {
-    const auto end = raw.find('\0', start);
-    result.push_back(raw.substr(start, end - start));
-    start = end == std::string::npos ? raw.size() : end + 1;
-  }
-  return result;
-}
-
-std::size_t fd_count(pid_t pid) {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry :
-       fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
-    ++n;
-  }
-  return n;
-}
-
-std::string fd_target(pid_t pid, int fd) {
-  std::error_code error;
-  return fs::read_symlink("/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd), error);
-}
-
-/// A running fcgi-pm with its log in the test's folder.
-class manager {
- public:
-  manager(const temp_dir& dir, std::vector<std::string> args,
-          const std::optional<std::vector<std::string>>& environment = std::nullopt)
-      : log_path_(dir / "pm.log") {
-    args.insert(args.begin(), pm_tool);
-    process_ = std::make_unique<background_tool>(args, log_path_, environment);
-  }
-  [[nodiscard]] pid_t pid() const { return process_->pid(); }
-  [[nodiscard]] std::vector<pid_t> workers() const { return children_of(pid()); }
-  bool wait_workers(std::size_t n, std::chrono::milliseconds deadline = 5s) const {
-    return wait_until([&] { return workers().size() == n; }, deadline);
-  }
-  [[nodiscard]] std::string log() const { return read_file(log_path_); }
-  bool wait_log(const std::string& text, std::chrono::milliseconds deadline = 5s) const {
-    return wait_until([&] { return log().find(text) != std::string::npos; }, deadline);
-  }
-  bool signal(int s) const { return process_->signal(s); }
-  std::optional<int> wait(std::chrono::milliseconds deadline) { return process_->wait(deadline); }
-
- private:
-  std::string log_path_;
-  std::unique_ptr<background_tool> process_;
-};
-
-fcgi::client::pool_settings one_connection_per_call() {
-  fcgi::client::pool_settings settings;
-  settings.mpx = fcgi::client::multiplexing::off;
-  settings.keep_conn = false;  // as nginx without fastcgi_keep_conn
-  settings.timeouts.connect = 2s;
-  settings.timeouts.first_byte = 5s;
-  settings.timeouts.total = 8s;
-  return settings;
-}
-
-fcgi::client::response get(fcgi::client::client& client, const std::string& target = "/") {
-  fcgi::protocol::cgi_request http;
-  http.target = target;
-  const auto request = fcgi::client::http_request(http);
-  return client.call(request.value());
-}
-
-/// Requests in a loop on its own thread until stopped, counting the outcomes.
-class steady_load {
- public:
-  explicit steady_load(const std::string& endpoint, unsigned threads = 1) {
-    for (unsigned i = 0; i < threads; ++i) {
-      threads_.emplace_back([this, endpoint] {
-        fcgi::client::client client(endpoint, one_connection_per_call());
-        while (!stop_) {
-          const auto r = get(client);
-          if (r.ok() && r.app_status == 0 && r.out.find("Status: 5") == std::string::npos) {
-            ++ok_;
-          } else {
-            ++failed_;
-            const std::lock_guard lock(mutex_);
-            failures_.push_back(r.detail.empty() ? r.error.message() : r.detail);
-          }
-        }
-      });
-    }
-  }
-  ~steady_load() { stop(); }
-  steady_load(const steady_load&) = delete;
-  steady_load& operator=(const steady_load&) = delete;
-  steady_load(steady_load&&) = delete;
-  steady_load& operator=(steady_load&&) = delete;
-  void stop() {
-    stop_ = true;
-    for (std::thread& t : threads_) {
-      if (t.joinable()) t.join();
-    }
-  }
-  [[nodiscard]] unsigned ok() const { return ok_; }
-  [[nodiscard]] unsigned failed() const { return failed_; }
-  [[nodiscard]] std::string failures() {
-    const std::lock_guard lock(mutex_);
-    std::string text;
-    for (const std::string& f : failures_) text += f + "\n";
-    return text;
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::atomic<unsigned> ok_{0};
-  std::atomic<unsigned> failed_{0};
-  std::mutex mutex_;
-  std::vector<std::string> failures_;
-  std::vector<std::thread> threads_;
-};
-
-/// The inode of the listening unix socket at `path` as /proc/net/unix lists it.
-std::string socket_inode(const std::string& path) {
-  std::istringstream lines(read_file("/proc/net/unix"));
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (!line.ends_with(" " + path)) continue;
-    std::istringstream fields(line);
-    std::string field;
-    for (int i = 0; i < 7 && fields >> field; ++i) {
-    }
-    return field;
-  }
-  return {};
-}
-
 TEST(pm, pool_of_three_serves_and_workers_hold_the_socket_on_fd_0) {
   const temp_dir dir;
   const std::string sock = dir / "app.sock";
-  manager pm(dir, {"-R", "-l", "unix:" + sock, "-w", "3", "--", counter_app});
+  manager pm(pm_tool, dir, {"-R", "-l", "unix:" + sock, "-w", "3", "--", counter_app});
   ASSERT_TRUE(pm.wait_workers(3)) << pm.log();
   ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
   struct stat info {};
@@ -313,7 +74,7 @@ TEST(pm, pool_of_three_serves_and_workers_hold_the_socket_on_fd_0) {
 TEST(pm, e57_a_killed_worker_is_replaced_and_reaped) {
   const temp_dir dir;
   const std::string sock = dir / "app.sock";
-  manager pm(dir, {"-R", "-l", "unix:" + sock, "-w", "3", "--", hello_app});
+  manager pm(pm_tool, dir, {"-R", "-l", "unix:" + sock, "-w", "3", "--", hello_app});
   ASSERT_TRUE(pm.wait_workers(3)) << pm.log();
   ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
   steady_load load("unix:" + sock, 2);
@@ -348,8 +109,9 @@ TEST(pm, e57_a_killed_worker_is_replaced_and_reaped) {
 
 TEST(pm, e58_a_worker_dying_at_start_is_braked_and_logged_once_a_second) {
   const temp_dir dir;
-  manager pm(dir, {"-R", "--log-format", "json", "-l", "unix:" + (dir / "app.sock"), "-w", "2",
-                   "--backoff-max", "1s", "--", "/bin/false"});
+  manager pm(pm_tool, dir,
+             {"-R", "--log-format", "json", "-l", "unix:" + (dir / "app.sock"), "-w", "2",
+              "--backoff-max", "1s", "--", "/bin/false"});
   std::this_thread::sleep_for(4500ms);
   ASSERT_TRUE(running(pm.pid())) << pm.log();
   EXPECT_TRUE(zombies_of(pm.pid()).empty());
@@ -391,7 +153,7 @@ TEST(pm, e58_a_worker_dying_at_start_is_braked_and_logged_once_a_second) {
 
 TEST(pm, e61_workers_die_with_a_killed_manager) {
   const temp_dir dir;
-  manager pm(dir, {"-R", "-l", "unix:" + (dir / "app.sock"), "-w", "3", "--", hello_app});
+  manager pm(pm_tool, dir, {"-R", "-l", "unix:" + (dir / "app.sock"), "-w", "3", "--", hello_app});
   ASSERT_TRUE(pm.wait_workers(3)) << pm.log();
   const std::vector<pid_t> workers = pm.workers();
   const auto killed_at = steady::now();
@@ -412,8 +174,9 @@ TEST(pm, e61_workers_die_with_a_killed_manager) {
 TEST(pm, e62_a_worker_opening_1500_fds_and_making_fd_0_non_blocking_harms_nobody) {
   const temp_dir dir;
   const std::string sock = dir / "app.sock";
-  manager pm(dir, {"-R", "-l", "unix:" + sock, "-w", "3", "--rlimit-nofile", "4096", "--",
-                   pm_worker, "misbehave", dir / "lock", hello_app});
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + sock, "-w", "3", "--rlimit-nofile", "4096", "--", pm_worker,
+              "misbehave", dir / "lock", hello_app});
   ASSERT_TRUE(pm.wait_workers(3)) << pm.log();
   pid_t bad = 0;
   ASSERT_TRUE(wait_until(
@@ -458,7 +221,7 @@ TEST(pm, e62_a_worker_opening_1500_fds_and_making_fd_0_non_blocking_harms_nobody
 TEST(pm, e59_sighup_under_load_replaces_every_worker_without_a_failed_request) {
   const temp_dir dir;
   const std::string sock = dir / "app.sock";
-  manager pm(dir,
+  manager pm(pm_tool, dir,
              {"-R", "-l", "unix:" + sock, "-w", "3", "--min-uptime", "300ms", "--", counter_app});
   ASSERT_TRUE(pm.wait_workers(3)) << pm.log();
   ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
@@ -493,7 +256,7 @@ TEST(pm, e59_sighup_under_load_replaces_every_worker_without_a_failed_request) {
 TEST(pm, sigterm_finishes_the_request_in_flight_then_exits_0_and_removes_the_socket) {
   const temp_dir dir;
   const std::string sock = dir / "app.sock";
-  manager pm(dir, {"-R", "-l", "unix:" + sock, "-w", "1", "--", async_app});
+  manager pm(pm_tool, dir, {"-R", "-l", "unix:" + sock, "-w", "1", "--", async_app});
   ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
   ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
   std::this_thread::sleep_for(200ms);  // the app is accepting
@@ -517,8 +280,9 @@ TEST(pm, sigint_is_a_fast_stop) {
   const temp_dir dir;
   const std::string sock = dir / "app.sock";
   // A worker that ignores SIGTERM is killed after the fast-stop grace of 1 s.
-  manager pm(dir, {"-R", "-l", "unix:" + sock, "-w", "2", "--", "/bin/sh", "-c",
-                   "trap '' TERM; while :; do sleep 0.05; done"});
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + sock, "-w", "2", "--", "/bin/sh", "-c",
+              "trap '' TERM; while :; do sleep 0.05; done"});
   ASSERT_TRUE(pm.wait_workers(2)) << pm.log();
   std::this_thread::sleep_for(200ms);
   const auto started = steady::now();
@@ -538,8 +302,9 @@ TEST(pm, workers_run_as_nobody_in_a_chroot_with_chdir_and_umask) {
   fs::create_directories(jail + "/data");
   fs::copy_file(pm_worker, jail + "/pm_worker");
   fs::permissions(jail, fs::perms(0755));
-  manager pm(dir, {"-l", "unix:" + (dir / "app.sock"), "-w", "1", "-u", "nobody", "--chroot", jail,
-                   "--chdir", "/data", "--umask", "027", "--", "/pm_worker", "pause"});
+  manager pm(pm_tool, dir,
+             {"-l", "unix:" + (dir / "app.sock"), "-w", "1", "-u", "nobody", "--chroot", jail,
+              "--chdir", "/data", "--umask", "027", "--", "/pm_worker", "pause"});
   ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
   const pid_t w = pm.workers()[0];
   ASSERT_TRUE(wait_until([&] { return status_field(w, "Name") == "pm_worker"; }, 2s)) << pm.log();
@@ -561,7 +326,7 @@ TEST(pm, worker_environment_is_only_the_allowlist_and_explicit_vars) {
   const temp_dir dir;
   const std::vector<std::string> environment = {"PATH=/usr/bin:/bin", "SECRET=hunter2", "KEEP=yes",
                                                 "LISTEN_FDS=7", "LISTEN_PID=1"};
-  manager pm(dir,
+  manager pm(pm_tool, dir,
              {"-R", "-l", "tcp:127.0.0.1:0", "--allowed-clients", "127.0.0.1,::1", "-e", "KEEP",
               "-e", "EXTRA=z", "-e", "ABSENT", "--", pm_worker, "pause"},
              environment);
@@ -576,7 +341,7 @@ TEST(pm, worker_environment_is_only_the_allowlist_and_explicit_vars) {
 
 TEST(pm, exec_failure_names_the_program_and_errno) {
   const temp_dir dir;
-  manager pm(dir, {"-R", "-l", "unix:" + (dir / "app.sock"), "--", dir / "missing-app"});
+  manager pm(pm_tool, dir, {"-R", "-l", "unix:" + (dir / "app.sock"), "--", dir / "missing-app"});
   EXPECT_TRUE(pm.wait_log("did not start: cannot exec " + (dir / "missing-app") +
                           ": No such file or directory; next start in 0.1 s"))
       << pm.log();
@@ -626,7 +391,7 @@ TEST(pm, reload_rereads_the_file_moves_the_socket_and_survives_a_broken_file) {
                         << "\nmin_uptime = \"200ms\"\n";
   };
   write_config(dir / "one.sock", 2);
-  manager pm(dir, {"-R", "-c", file});
+  manager pm(pm_tool, dir, {"-R", "-c", file});
   ASSERT_TRUE(pm.wait_workers(2)) << pm.log();
   const auto first = pm.workers();
 
