@@ -404,6 +404,10 @@ void validate(const pool_config& pool, const std::string& where) {
     fail(where, "backoff_initial must be above 0 and at most backoff_max",
          "e.g. backoff_initial = \"100ms\", backoff_max = \"30s\"");
   }
+  if (pool.min_uptime < std::chrono::milliseconds(100)) {
+    // Below it, a worker dying at start would be respawned without the backoff, in a loop.
+    fail(where, "min_uptime must be at least 100ms", "e.g. min_uptime = \"1s\"");
+  }
   if (pool.graceful_timeout > std::chrono::hours(24)) {
     fail(where, "graceful_timeout is more than a day", "e.g. graceful_timeout = \"30s\"");
   }

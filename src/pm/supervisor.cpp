@@ -355,7 +355,7 @@ class supervisor::impl {
       }
       if (owner != nullptr) ::kill(-pid, SIGKILL);  // what the worker left in its group dies
       int status = 0;
-      if (::waitpid(pid, &status, WNOHANG) <= 0) continue;
+      if (::waitpid(pid, &status, WNOHANG) <= 0) return;  // cannot happen; never spin
       if (owner != nullptr) on_exit(*owner, index, status, clock::now());
     }
   }

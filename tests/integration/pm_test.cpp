@@ -303,8 +303,9 @@ TEST(pm, workers_run_as_nobody_in_a_chroot_with_chdir_and_umask) {
   fs::copy_file(pm_worker, jail + "/pm_worker");
   fs::permissions(jail, fs::perms(0755));
   manager pm(pm_tool, dir,
-             {"-l", "unix:" + (dir / "app.sock"), "-w", "1", "-u", "nobody", "--chroot", jail,
-              "--chdir", "/data", "--umask", "027", "--", "/pm_worker", "pause"});
+             {"-l", "unix:" + (dir / "app.sock"), "--socket-mode", "0640", "--socket-group",
+              "nogroup", "-w", "1", "-u", "nobody", "--chroot", jail, "--chdir", "/data", "--umask",
+              "027", "--", "/pm_worker", "pause"});
   ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
   const pid_t w = pm.workers()[0];
   ASSERT_TRUE(wait_until([&] { return status_field(w, "Name") == "pm_worker"; }, 2s)) << pm.log();
@@ -318,6 +319,10 @@ TEST(pm, workers_run_as_nobody_in_a_chroot_with_chdir_and_umask) {
   EXPECT_EQ(fd_count(w), 3U);
   EXPECT_TRUE(fd_target(w, 0).starts_with("socket:"));
   EXPECT_NE(pm.log().find("as nobody"), std::string::npos) << pm.log();
+  struct stat info {};
+  ASSERT_EQ(::stat((dir / "app.sock").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0640U);
+  EXPECT_EQ(info.st_gid, 65534U);  // nogroup: the web server's group in a real setup
   pm.signal(SIGTERM);
   EXPECT_EQ(pm.wait(5s), 0);
 }

@@ -185,6 +185,10 @@ TEST(pm_config, insecure_or_meaningless_combinations) {
   EXPECT_NE(error_of(std::string(minimal) + "backoff_initial = \"1m\"\nbackoff_max = \"1s\"\n")
                 .find("backoff_initial must be above 0 and at most backoff_max"),
             std::string::npos);
+  // A tiny min_uptime would count an instant death as a success: a respawn loop.
+  EXPECT_NE(error_of(std::string(minimal) + "min_uptime = \"10ms\"\n")
+                .find("min_uptime must be at least 100ms"),
+            std::string::npos);
 }
 
 TEST(pm_config, pools_need_distinct_names_and_endpoints) {
