@@ -13,9 +13,11 @@
 #include <cstdio>
 #include <cstring>
 #include <system_error>
+#include <utility>
 
 #include <fcgi/pm/backoff.hpp>
 #include <fcgi/pm/spawn.hpp>
+#include <fcgi/pm/status.hpp>
 
 namespace fcgi::pm {
 namespace {
@@ -185,6 +187,7 @@ class supervisor::impl {
     for (prepared_pool& p : prepare(std::move(configs))) {
       pools_.push_back(std::make_unique<pool_state>(std::move(p)));
     }
+    if (!options_.status_listen.empty()) start_status();
   }
 
   impl(const impl&) = delete;
@@ -192,6 +195,7 @@ class supervisor::impl {
   impl(impl&&) = delete;
   impl& operator=(impl&&) = delete;
   ~impl() {
+    stop_status();
     if (signal_fd_ >= 0) ::close(signal_fd_);
   }
 
@@ -203,8 +207,10 @@ class supervisor::impl {
       const clock::time_point now = clock::now();
       tick(now);
       if (stopping_ && pools_.empty()) break;
+      publish_status();
       wait_for_events(now);
     }
+    stop_status();
     info("manager_stopped", {}, 0, "stopped; every worker has exited");
     return 0;
   }
@@ -520,6 +526,7 @@ class supervisor::impl {
            log_level::error);
       return;
     }
+    ++reloads_;
     for (const auto& pool : pools_) {
       const bool kept = std::any_of(prepared.begin(), prepared.end(), [&](const prepared_pool& p) {
         return p.config.name == pool->config.name;
@@ -553,8 +560,72 @@ class supervisor::impl {
     }
   }
 
+  /// After the signals are blocked, so the status thread inherits the mask.
+  void start_status() {
+    pool_config placeholder;
+    placeholder.name = "status";
+    try {
+      placeholder.listen = runtime::parse_endpoint(options_.status_listen);
+    } catch (const std::invalid_argument& e) {
+      throw config_error(std::string("--status-listen: ") + e.what());
+    }
+    auto socket = open_pool_listener(placeholder);
+    status_socket_ = socket->where;
+    status_inode_ = socket->inode;
+    status_device_ = socket->device;
+    const int fd = std::exchange(socket->fd, -1);  // the server owns it now
+    socket->inode = 0;                             // and stop_status() removes the file
+    status_ = std::make_unique<status_server>(fd, log_);
+    publish_status();
+    info("status_listening", {}, 0, "status on " + status_socket_.to_string());
+  }
+
+  void stop_status() {
+    if (!status_) return;
+    status_.reset();
+    struct stat info {};
+    if (status_socket_.type == runtime::endpoint::kind::unix_socket && status_inode_ != 0 &&
+        ::lstat(status_socket_.path.c_str(), &info) == 0 && info.st_ino == status_inode_ &&
+        info.st_dev == status_device_) {
+      ::unlink(status_socket_.path.c_str());
+    }
+  }
+
+  void publish_status() {
+    if (!status_) return;
+    manager_status snapshot;
+    snapshot.pid = ::getpid();
+    snapshot.started = started_;
+    snapshot.reloads = reloads_;
+    snapshot.stopping = stopping_;
+    for (const auto& pool : pools_) {
+      pool_status p;
+      p.name = pool->config.name;
+      p.listen = pool->config.listen.to_string();
+      p.configured = pool->retiring ? 0 : pool->config.workers;
+      p.restarts = pool->restarts;
+      p.failed_starts_in_a_row = pool->crashes.failures();
+      p.generation = pool->generation;
+      for (const worker& w : pool->workers) {
+        p.workers.push_back({w.pid,
+                             w.stopping   ? "stopping"
+                             : w.survived ? "running"
+                                          : "starting",
+                             w.started, w.generation});
+      }
+      snapshot.pools.push_back(std::move(p));
+    }
+    status_->publish(std::move(snapshot));
+  }
+
   supervisor_options options_;
   const logger& log_;
+  clock::time_point started_ = clock::now();
+  std::uint64_t reloads_ = 0;
+  std::unique_ptr<status_server> status_;
+  runtime::endpoint status_socket_;
+  ino_t status_inode_ = 0;
+  dev_t status_device_ = 0;
   int signal_fd_ = -1;
   bool stopping_ = false;
   std::vector<std::unique_ptr<pool_state>> pools_;

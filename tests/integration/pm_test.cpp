@@ -427,3 +427,46 @@ TEST(pm, reload_rereads_the_file_moves_the_socket_and_survives_a_broken_file) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(pm, status_endpoint_reports_workers_restarts_and_prometheus_text) {
+  const temp_dir dir;
+  const std::string status_sock = dir / "status.sock";
+  manager pm(pm_tool, dir,
+             {"-R", "--status-listen", "unix:" + status_sock, "-l", "unix:" + (dir / "app.sock"),
+              "-w", "2", "--min-uptime", "200ms", "--", hello_app});
+  ASSERT_TRUE(pm.wait_workers(2)) << pm.log();
+  ::kill(pm.workers()[0], SIGKILL);
+  nlohmann::json status;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto run = fcgi::test::run_tool({pm_tool, "status", "unix:" + status_sock});
+        if (run.status != 0) return false;
+        status = nlohmann::json::parse(run.out);
+        const auto& pool = status["pools"][0];
+        return pool["workers"]["running"] == 2 && pool["restarts"] == 1;
+      },
+      5s))
+      << status.dump(2) << pm.log();
+  EXPECT_EQ(status["pid"], pm.pid());
+  EXPECT_EQ(status["pools"][0]["name"], "hello");
+  EXPECT_EQ(status["pools"][0]["workers_configured"], 2);
+  EXPECT_EQ(status["pools"][0]["processes"].size(), 2U);
+
+  const auto prometheus =
+      fcgi::test::run_tool({pm_tool, "status", "--prometheus", "unix:" + status_sock});
+  EXPECT_EQ(prometheus.status, 0) << prometheus.err;
+  EXPECT_NE(prometheus.out.find("fcgi_pm_workers{pool=\"hello\",state=\"running\"} 2\n"),
+            std::string::npos)
+      << prometheus.out;
+  EXPECT_NE(prometheus.out.find("fcgi_pm_restarts_total{pool=\"hello\"} 1\n"), std::string::npos);
+
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(5s), 0) << pm.log();
+  EXPECT_FALSE(fs::exists(status_sock));
+  const auto gone = fcgi::test::run_tool({pm_tool, "status", "unix:" + status_sock});
+  EXPECT_EQ(gone.status, 3);
+}
+
+}  // namespace

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <system_error>
 
+#include <fcgi/client/client.hpp>
 #include <fcgi/pm/spawn.hpp>
 #include <fcgi/pm/supervisor.hpp>
 
@@ -17,6 +18,32 @@ namespace {
 void open_standard_fds() {
   for (int fd = 0; fd <= 2; ++fd) {
     if (::fcntl(fd, F_GETFD) < 0) ::open("/dev/null", O_RDWR);  // NOLINT(*-vararg)
+  }
+}
+
+/// `fcgi-pm status`: 0 with the status on stdout, 3 when the manager cannot be reached.
+int print_status(const fcgi_pm::options& opts) {
+  fcgi::client::pool_settings settings;
+  settings.mpx = fcgi::client::multiplexing::off;
+  settings.keep_conn = false;
+  settings.timeouts.total = std::chrono::seconds(5);
+  try {
+    fcgi::client::client client(opts.status_endpoint, settings);
+    fcgi::protocol::cgi_request http;
+    http.target = opts.status_prometheus ? "/?format=prometheus" : "/";
+    const auto request = fcgi::client::http_request(http);
+    const fcgi::client::response response = client.call(request.value());
+    const auto parsed = fcgi::client::parse_response(response);
+    if (!response.ok() || !parsed) {
+      std::fprintf(stderr, "fcgi-pm status: %s: %s\n", opts.status_endpoint.c_str(),
+                   response.ok() ? "not a status answer" : response.detail.c_str());
+      return 3;
+    }
+    std::fwrite(parsed.value().body.data(), 1, parsed.value().body.size(), stdout);
+    return 0;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "fcgi-pm status: %s\n", e.what());
+    return 2;
   }
 }
 
@@ -32,6 +59,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!opts) return 0;
+  if (!opts->status_endpoint.empty()) return print_status(*opts);
   const fcgi::pm::logger log(opts->log_format);
   try {
     if (opts->test_only) {

@@ -20,8 +20,12 @@ workers that die (with a backoff when they die at start), replaces every worker 
 without refusing a connection, and runs workers as another user, in a chroot, with a clean
 environment.
 
+Usage: fcgi-pm [OPTIONS] -l ENDPOINT [POOL OPTIONS] -- PROGRAM [ARGS...]
+       fcgi-pm [OPTIONS] -c FILE          (both forms may be combined)
+       fcgi-pm status ENDPOINT [--prometheus]
+
 One pool from the command line:  fcgi-pm -l unix:/run/app.sock -w 4 -u www-data -- ./app args
-Pools from a TOML file:          fcgi-pm -c /etc/fcgi-pm.toml  (both may be combined))";
+Pools from a TOML file:          fcgi-pm -c /etc/fcgi-pm.toml)";
 
 constexpr const char* footer = R"(
 Signals:
@@ -43,6 +47,8 @@ Examples:
   fcgi-pm -l tcp:127.0.0.1:9000 --allowed-clients 127.0.0.1 -w 2 --env PATH -- ./app
   fcgi-pm -c /etc/fcgi-pm.toml --log-format json
   fcgi-pm -t -c /etc/fcgi-pm.toml      # check the file and exit
+  fcgi-pm -c /etc/fcgi-pm.toml --status-listen unix:/run/fcgi-pm-status.sock
+  fcgi-pm status unix:/run/fcgi-pm-status.sock      # workers by state, restarts, uptime
 
 Full reference: docs/fcgi-pm.md)";
 
@@ -140,7 +146,30 @@ pm::pool_config command_line_pool(const raw_options& raw, std::vector<std::strin
 
 }  // namespace
 
+/// `fcgi-pm status ENDPOINT [--prometheus]`.
+std::optional<options> parse_status(int argc, char** argv) {
+  CLI::App app("Print the status of a running fcgi-pm (started with --status-listen).",
+               "fcgi-pm status");
+  options out;
+  app.add_option("ENDPOINT", out.status_endpoint, "Its --status-listen endpoint")
+      ->type_name("")
+      ->required();
+  app.add_flag("--prometheus", out.status_prometheus, "Prometheus text instead of JSON");
+  try {
+    app.parse(argc - 1, argv + 1);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return std::nullopt;
+  } catch (const CLI::ParseError& e) {
+    throw pm::config_error(e.what());
+  }
+  return out;
+}
+
 std::optional<options> parse(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "status") {  // NOLINT
+    return parse_status(argc, argv);
+  }
   // Everything after the first "--" is the program and its arguments, untouched.
   std::vector<std::string> command;
   int own = argc;
@@ -164,6 +193,9 @@ std::optional<options> parse(int argc, char** argv) {
   app.add_flag("-t,--test", out.test_only, "Check the configuration, print it and exit");
   app.add_flag("-R,--allow-root", out.manager.allow_root,
                "Allow workers to run as root (refused otherwise when fcgi-pm is root)");
+  app.add_option("--status-listen", out.manager.status_listen,
+                 "Serve the status (JSON, Prometheus) here; read it with fcgi-pm status")
+      ->type_name("ENDPOINT");
   app.add_option("--log-format", raw.log_format, "Log lines as text or json")
       ->type_name("FORMAT")
       ->check(CLI::IsMember({"text", "json"}))

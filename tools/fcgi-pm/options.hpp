@@ -14,6 +14,9 @@ struct options {
   fcgi::pm::supervisor_options manager;
   fcgi::pm::log_format log_format = fcgi::pm::log_format::text;
   bool test_only = false;  ///< -t: check the configuration and exit
+  /// `fcgi-pm status ENDPOINT`: print a running manager's status and exit.
+  std::string status_endpoint;
+  bool status_prometheus = false;
 };
 
 /// Parses the command line. Returns nullopt after printing --help or --version (exit 0);

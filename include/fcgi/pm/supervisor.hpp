@@ -27,6 +27,8 @@ struct supervisor_options {
   bool allow_root = false;
   /// Where workers' stdout and stderr go (default: the manager's stderr).
   int worker_log_fd = 2;
+  /// When set, the status (status.hpp) is served there by a thread of its own.
+  std::string status_listen;
   /// Fast stop (SIGINT, SIGQUIT): how long workers get after SIGTERM before SIGKILL.
   std::chrono::milliseconds fast_stop_grace{std::chrono::seconds(1)};
 };
