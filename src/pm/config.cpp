@@ -69,7 +69,7 @@ class pool_reader {
     }
     const std::string where = locate(file_, table.source(), prefix_);
     if (!seen_listen_) fail(where, "no listen endpoint", "add listen = \"unix:/run/NAME.sock\"");
-    if (!seen_command_) fail(where, "no command", "add command = [\"/path/to/app\", \"args\"]");
+    if (!seen_command_) fail(where, "no command", R"(add command = ["/path/to/app", "args"])");
     validate(pool_, where);
     return std::move(pool_);
   }
@@ -85,7 +85,7 @@ class pool_reader {
         fail(where_, e.what(), "");
       }
     } else if (key == "command") {
-      pool_.command = strings(node, "command = [\"/usr/bin/app\", \"--flag\"]");
+      pool_.command = strings(node, R"(command = ["/usr/bin/app", "--flag"])");
       seen_command_ = true;
     } else if (key == "workers") {
       pool_.workers = static_cast<unsigned>(integer(node, 1, max_workers, "workers = 4"));
@@ -110,11 +110,11 @@ class pool_reader {
     } else if (key == "backlog") {
       pool_.backlog = static_cast<int>(integer(node, 1, 65535, "backlog = 1024"));
     } else if (key == "env_allow") {
-      pool_.env_allow = strings(node, "env_allow = [\"PATH\", \"LANG\"]");
+      pool_.env_allow = strings(node, R"(env_allow = ["PATH", "LANG"])");
     } else if (key == "env") {
       read_env(node);
     } else if (key == "allowed_clients") {
-      pool_.allowed_clients = strings(node, "allowed_clients = [\"127.0.0.1\", \"::1\"]");
+      pool_.allowed_clients = strings(node, R"(allowed_clients = ["127.0.0.1", "::1"])");
     } else if (key == "rlimit_nofile") {
       pool_.rlimit_nofile = static_cast<std::uint64_t>(
           integer(node, 1, std::int64_t{1} << 30, "rlimit_nofile = 65536"));
@@ -231,7 +231,7 @@ class pool_reader {
       wrong_type(node, "a duration", example);
     }
     if (!parsed) {
-      fail(where_, "is not a duration (a number of seconds, or \"500ms\", \"30s\", \"2m\", \"1h\")",
+      fail(where_, R"(is not a duration (a number of seconds, or "500ms", "30s", "2m", "1h"))",
            "e.g. " + example);
     }
     return *parsed;
@@ -391,7 +391,7 @@ void validate(const pool_config& pool, const std::string& where) {
       if (check.empty()) throw std::invalid_argument("empty");
     } catch (const std::invalid_argument&) {
       fail(where, "allowed_clients entry '" + client + "' is not a numeric IPv4 or IPv6 address",
-           "e.g. allowed_clients = [\"127.0.0.1\", \"::1\"]");
+           R"(e.g. allowed_clients = ["127.0.0.1", "::1"])");
     }
   }
   for (const std::string& name : pool.env_allow) {
@@ -402,7 +402,7 @@ void validate(const pool_config& pool, const std::string& where) {
   }
   if (pool.backoff_initial.count() <= 0 || pool.backoff_max < pool.backoff_initial) {
     fail(where, "backoff_initial must be above 0 and at most backoff_max",
-         "e.g. backoff_initial = \"100ms\", backoff_max = \"30s\"");
+         R"(e.g. backoff_initial = "100ms", backoff_max = "30s")");
   }
   if (pool.min_uptime < std::chrono::milliseconds(100)) {
     // Below it, a worker dying at start would be respawned without the backoff, in a loop.

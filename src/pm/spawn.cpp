@@ -142,7 +142,8 @@ std::vector<std::string> build_environment(const pool_config& pool,
     for (std::string& entry : result) {
       if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 &&
           entry[name.size()] == '=') {
-        entry = name + "=" + value;
+        entry.resize(name.size() + 1);
+        entry += value;
         return;
       }
     }
