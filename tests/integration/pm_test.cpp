@@ -196,6 +196,15 @@ TEST(pm, e62_a_worker_opening_1500_fds_and_making_fd_0_non_blocking_harms_nobody
                (std::stoul(info.substr(flags + 6), nullptr, 8) & O_NONBLOCK) != 0;
       },
       2s));
+  // Spawning holds a pipe open until the child has exec'd: count once every worker has.
+  const auto all_execd = [&] {
+    const auto workers = pm.workers();
+    return std::all_of(workers.begin(), workers.end(), [](pid_t w) {
+      std::error_code error;
+      return fs::read_symlink("/proc/" + std::to_string(w) + "/exe", error) != pm_tool;
+    });
+  };
+  ASSERT_TRUE(wait_until(all_execd, 2s));
   const std::size_t manager_fds = fd_count(pm.pid());
   fcgi::client::client client("unix:" + sock, one_connection_per_call());
   for (int i = 0; i < 20; ++i) {
@@ -211,7 +220,8 @@ TEST(pm, e62_a_worker_opening_1500_fds_and_making_fd_0_non_blocking_harms_nobody
       },
       5s));
   for (int i = 0; i < 20; ++i) EXPECT_TRUE(get(client).ok());
-  EXPECT_EQ(fd_count(pm.pid()), manager_fds);
+  EXPECT_TRUE(wait_until([&] { return all_execd() && fd_count(pm.pid()) == manager_fds; }, 2s))
+      << fd_count(pm.pid()) << " fds, " << manager_fds << " before";
   EXPECT_LT(manager_fds, 16U);
   EXPECT_TRUE(running(pm.pid()));
   pm.signal(SIGTERM);
@@ -337,7 +347,7 @@ TEST(pm, worker_environment_is_only_the_allowlist_and_explicit_vars) {
              environment);
   ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
   const pid_t w = pm.workers()[0];
-  ASSERT_TRUE(wait_until([&] { return status_field(w, "Name") == "fcgi_pm_worker"; }, 2s));
+  ASSERT_TRUE(wait_until([&] { return status_field(w, "Name") == "pm_worker"; }, 2s));
   EXPECT_EQ(environ_of(w), (std::vector<std::string>{"KEEP=yes", "EXTRA=z",
                                                      "FCGI_WEB_SERVER_ADDRS=127.0.0.1,::1"}));
   pm.signal(SIGTERM);
