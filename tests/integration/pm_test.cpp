@@ -480,3 +480,47 @@ TEST(pm, status_endpoint_reports_workers_restarts_and_prometheus_text) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(pm, e59_requests_in_flight_during_a_reload_finish_on_the_old_workers) {
+  const temp_dir dir;
+  const std::string sock = dir / "app.sock";
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + sock, "-w", "2", "--min-uptime", "200ms", "--", async_app});
+  ASSERT_TRUE(pm.wait_workers(2)) << pm.log();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+  std::this_thread::sleep_for(300ms);  // the apps accept
+  const auto old_workers = pm.workers();
+  // Four 1.5 s requests in flight on the old workers (each serves several at once).
+  std::vector<fcgi::client::response> slow(4);
+  std::vector<std::thread> calls;
+  for (auto& r : slow) {
+    calls.emplace_back([&r, &sock] {
+      fcgi::client::client client("unix:" + sock, one_connection_per_call());
+      r = get(client, "/?ms=1500");
+    });
+  }
+  std::this_thread::sleep_for(300ms);
+  pm.signal(SIGHUP);
+  for (std::thread& t : calls) t.join();
+  for (const auto& r : slow) {
+    EXPECT_TRUE(r.ok()) << r.detail;
+    EXPECT_NE(r.out.find("waited 1500 ms"), std::string::npos) << r.out;
+  }
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto now = pm.workers();
+        return now.size() == 2 && std::none_of(now.begin(), now.end(), [&](pid_t w) {
+                 return std::find(old_workers.begin(), old_workers.end(), w) != old_workers.end();
+               });
+      },
+      5s))
+      << pm.log();
+  fcgi::client::client client("unix:" + sock, one_connection_per_call());
+  EXPECT_TRUE(get(client, "/?ms=1").ok());
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(5s), 0);
+}
+
+}  // namespace
