@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 #include <utility>
@@ -115,6 +116,22 @@ void refresh_socket_file(const pool_config& pool) {
   }
 }
 
+/// VmRSS of `pid` in bytes (0 when it cannot be read).
+std::uint64_t resident_bytes(pid_t pid) {
+  std::FILE* status = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "re");
+  if (status == nullptr) return 0;
+  std::uint64_t kib = 0;
+  char line[256] = {};  // NOLINT(modernize-avoid-c-arrays)
+  while (std::fgets(line, sizeof(line), status) != nullptr) {
+    if (std::strncmp(line, "VmRSS:", 6) == 0) {
+      kib = std::strtoull(line + 6, nullptr, 10);  // NOLINT(*-pointer-arithmetic)
+      break;
+    }
+  }
+  std::fclose(status);
+  return kib * 1024;
+}
+
 struct worker {
   pid_t pid = 0;
   unsigned generation = 0;
@@ -122,6 +139,7 @@ struct worker {
   bool survived = false;  ///< has been up min_uptime
   bool stopping = false;  ///< SIGTERM sent by the manager
   bool killed = false;    ///< SIGKILL sent by the manager
+  bool recycle = false;   ///< over max_rss: replaced like a worker of an older generation
   clock::time_point kill_at;
   std::shared_ptr<listener> socket;  ///< the socket it was given, kept open while it lives
 };
@@ -379,9 +397,10 @@ class supervisor::impl {
       return;
     }
     ++pool.restarts;
-    if (w.generation != pool.generation) {
+    if (w.generation != pool.generation || w.recycle) {
       info("worker_exited", name, w.pid,
-           "worker " + std::to_string(w.pid) + " (old configuration) " + exit_text(status) +
+           "worker " + std::to_string(w.pid) +
+               (w.recycle ? " (being replaced) " : " (old configuration) ") + exit_text(status) +
                " after " + seconds_text(uptime),
            log_level::warning);
       return;
@@ -431,8 +450,10 @@ class supervisor::impl {
           }
         }
       }
+      if (!stopping_ && now - last_rss_check_ >= std::chrono::seconds(1)) check_rss(*pool);
       if (!stopping_) reconcile(*pool, now);
     }
+    if (now - last_rss_check_ >= std::chrono::seconds(1)) last_rss_check_ = now;
     std::erase_if(pools_, [this](const std::unique_ptr<pool_state>& pool) {
       const bool done = (pool->retiring || stopping_) && pool->workers.empty();
       if (done && pool->retiring) info("pool_removed", pool->config.name, 0, "removed");
@@ -450,7 +471,7 @@ class supervisor::impl {
     unsigned old_active = 0;
     for (const worker& w : pool.workers) {
       if (w.stopping) continue;
-      if (w.generation == pool.generation) {
+      if (w.generation == pool.generation && !w.recycle) {
         ++fresh;
         if (w.survived) ++settled;
       } else {
@@ -459,7 +480,7 @@ class supervisor::impl {
     }
     while (old_active > 0 && settled + old_active > target) {
       for (worker& w : pool.workers) {
-        if (!w.stopping && w.generation != pool.generation) {
+        if (!w.stopping && (w.generation != pool.generation || w.recycle)) {
           terminate(pool, w, now, pool.config.graceful_timeout, true);
           break;
         }
@@ -468,7 +489,7 @@ class supervisor::impl {
     }
     while (fresh > target) {  // the size went down
       for (auto w = pool.workers.rbegin(); w != pool.workers.rend(); ++w) {
-        if (!w->stopping && w->generation == pool.generation) {
+        if (!w->stopping && w->generation == pool.generation && !w->recycle) {
           terminate(pool, *w, now, pool.config.graceful_timeout, true);
           break;
         }
@@ -482,6 +503,23 @@ class supervisor::impl {
       if (pool.crashes.is_failing() && (now < pool.next_start || pool.on_trial != 0)) break;
       if (!start_worker(pool, now)) break;
       ++fresh;
+    }
+  }
+
+  /// max_rss: a worker whose resident memory (VmRSS, the process alone) is above it is
+  /// replaced gracefully, as in a reload: a new worker first, then SIGTERM once it is up.
+  void check_rss(pool_state& pool) {
+    if (pool.config.max_rss == 0) return;
+    for (worker& w : pool.workers) {
+      if (w.stopping || w.recycle || !w.survived) continue;
+      const std::uint64_t rss = resident_bytes(w.pid);
+      if (rss <= pool.config.max_rss) continue;
+      w.recycle = true;
+      info("worker_over_max_rss", pool.config.name, w.pid,
+           "worker " + std::to_string(w.pid) + " uses " + std::to_string(rss >> 20) +
+               " MiB, above max_rss (" + std::to_string(pool.config.max_rss >> 20) +
+               " MiB): replacing it",
+           log_level::warning);
     }
   }
 
@@ -621,6 +659,7 @@ class supervisor::impl {
   supervisor_options options_;
   const logger& log_;
   clock::time_point started_ = clock::now();
+  clock::time_point last_rss_check_{};
   std::uint64_t reloads_ = 0;
   std::unique_ptr<status_server> status_;
   runtime::endpoint status_socket_;

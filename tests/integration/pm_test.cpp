@@ -524,3 +524,30 @@ TEST(pm, e59_requests_in_flight_during_a_reload_finish_on_the_old_workers) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(pm, a_worker_over_max_rss_is_replaced_gracefully) {
+  const temp_dir dir;
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + (dir / "app.sock"), "-w", "1", "--max-rss", "30M",
+              "--min-uptime", "200ms", "--", pm_worker, "grow", dir / "lock", "64"});
+  ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
+  const pid_t big = pm.workers()[0];
+  ASSERT_TRUE(pm.wait_log("worker " + std::to_string(big) + " uses 6")) << pm.log();
+  EXPECT_NE(pm.log().find("above max_rss (30 MiB): replacing it"), std::string::npos);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto now = pm.workers();
+        return now.size() == 1 && now[0] != big;
+      },
+      5s))
+      << pm.log();
+  EXPECT_TRUE(pm.wait_log("worker " + std::to_string(big) + " stopped")) << pm.log();
+  std::this_thread::sleep_for(1500ms);  // the small replacement stays
+  EXPECT_EQ(pm.workers().size(), 1U);
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(5s), 0);
+}
+
+}  // namespace

@@ -82,6 +82,7 @@ struct raw_options {
   std::string backoff_initial;
   std::string backoff_max;
   std::uint64_t rlimit_nofile = 0;
+  std::string max_rss;
   std::string log_format = "text";
 };
 
@@ -140,6 +141,11 @@ pm::pool_config command_line_pool(const raw_options& raw, std::vector<std::strin
     pool.backoff_max = duration_option("--backoff-max", raw.backoff_max);
   }
   if (raw.rlimit_nofile != 0) pool.rlimit_nofile = raw.rlimit_nofile;
+  if (!raw.max_rss.empty()) {
+    const auto bytes = pm::parse_size(raw.max_rss);
+    if (!bytes) usage_error("--max-rss", "'" + raw.max_rss + "' is not a size (e.g. 512M)");
+    pool.max_rss = *bytes;
+  }
   pm::validate(pool, "pool " + pool.name + " (command line)");
   return pool;
 }
@@ -259,6 +265,9 @@ std::optional<options> parse(int argc, char** argv) {
       ->group(pool);
   app.add_option("--backoff-max", raw.backoff_max, "Longest delay (default 30s)")
       ->type_name("DURATION")
+      ->group(pool);
+  app.add_option("--max-rss", raw.max_rss, "Replace a worker whose memory passes this")
+      ->type_name("SIZE")
       ->group(pool);
   app.add_option("--rlimit-nofile", raw.rlimit_nofile, "Workers' open file limit")
       ->type_name("N")

@@ -58,10 +58,12 @@ struct pool_config {
   bool allow_world_writable = false;  ///< needed for a socket_mode with o+w
   int backlog = 1024;
 
+  /// A worker whose resident memory (VmRSS) passes this many bytes is replaced gracefully
+  /// (checked once a second). 0 = no limit.
+  std::uint64_t max_rss = 0;
   // Request-level limits: parsed and validated, acted on by a later increment (they need the
   // runtime's scoreboard; see docs/fcgi-pm.md).
   std::uint64_t max_requests = 0;  ///< 0 = unlimited
-  std::uint64_t max_rss = 0;       ///< bytes, 0 = unlimited
   std::chrono::milliseconds request_timeout{0};
 
   // Lifecycle.
