@@ -24,6 +24,9 @@ using protocol::app_event_kind;
 
 /// A handler's output past this is written out while it runs, keeping the queue short.
 constexpr std::size_t eager_flush_bytes = 256 * 1024;
+/// After a stop, how long a connection that has sent no request yet may take to send its first
+/// (checked by the once-a-second sweep, so it closes 1 to 2 s after the stop).
+constexpr auto first_request_grace = std::chrono::seconds(1);
 
 /// Bridges a response to its request on a connection.
 class connection_sink final : public response_sink {
@@ -159,7 +162,7 @@ void connection::after_io() {
     close();
     return;
   }
-  if (stopping_ && requests_.empty() && protocol_.output().empty()) {
+  if (stopping_ && had_request_ && requests_.empty() && protocol_.output().empty()) {
     close();
     return;
   }
@@ -215,7 +218,13 @@ void connection::on_event(const app_event& ev) {
 
 void connection::on_params_ready(const app_event& ev) {
   shared_state& shared = owner_.shared;
-  if (shared.stopping.load(std::memory_order_relaxed) ||
+  // The first request of a connection accepted before the stop is served: the web server
+  // connected while this process still accepted, typically on a listening socket shared with
+  // the processes that replace it (a reload by fcgi-pm, HOSTILE E-59). Refusing it would fail
+  // a request that no other process can take any more.
+  const bool first = !had_request_;
+  had_request_ = true;
+  if ((shared.stopping.load(std::memory_order_relaxed) && !first) ||
       shared.requests_in_flight.load(std::memory_order_relaxed) >= shared.config.max_requests) {
     ++shared.requests_overloaded;
     protocol_.reject_request(ev.request, protocol::protocol_status::overloaded);
@@ -562,6 +571,11 @@ void connection::track_header_phase() {
 void connection::check_deadlines(clock::time_point now) {
   if (closed_) return;
   const server_config& config = owner_.shared.config;
+  if (stopping_ && !had_request_ && protocol_.active_requests() == 0 &&
+      now - stop_since_ >= first_request_grace) {
+    close();
+    return;
+  }
   track_header_phase();
   if (header_since_ != clock::time_point{} && now - header_since_ > config.params_timeout) {
     close("request params not complete within params_timeout");
@@ -614,7 +628,13 @@ void connection::end_overdue_requests(clock::time_point now) {
 
 void connection::begin_stop() {
   stopping_ = true;
-  if (requests_.empty() && protocol_.active_requests() == 0 && protocol_.output().empty()) close();
+  stop_since_ = clock::now();
+  // A connection that has not carried a request yet stays open for its first one (see
+  // on_params_ready); check_deadlines closes it after first_request_grace.
+  if (had_request_ && requests_.empty() && protocol_.active_requests() == 0 &&
+      protocol_.output().empty()) {
+    close();
+  }
 }
 
 void connection::close(std::string_view why) {

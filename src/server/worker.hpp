@@ -162,6 +162,11 @@ class connection : public std::enable_shared_from_this<connection> {
   bool write_armed_ = false;
   bool closed_ = false;
   bool stopping_ = false;
+  /// A request reached this connection (admitted or refused). Until then, a stop leaves the
+  /// connection open for first_request_grace: it was accepted while the process still
+  /// accepted, so its first request is served (see begin_stop).
+  bool had_request_ = false;
+  clock::time_point stop_since_{};
   bool in_feed_ = false;
   bool input_paused_ = false;  ///< a coroutine handler has too much unread body
   bool pumping_ = false;       ///< guards pump_held_output against re-entry

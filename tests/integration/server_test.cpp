@@ -411,6 +411,28 @@ TEST(server, stop_finishes_in_flight_requests_then_run_returns_zero) {
   EXPECT_EQ(s.stop_and_wait(), 0);
 }
 
+TEST(server, stop_serves_the_first_request_of_a_connection_accepted_before_it) {
+  // A web server that connected while the process still accepted (on a socket it shares with
+  // the processes replacing it, HOSTILE E-59) gets its request answered, not the connection
+  // closed under it; an idle kept connection closes; a silent one closes within 2 s.
+  running_server s(quiet_config(), [](server& app) { app.responder(hello); });
+  client fresh(s.connect());
+  const int silent = s.connect();
+  client used(s.connect());
+  EXPECT_EQ(used.call(get("/hello")).body(), "Hello, world!\n");  // all three accepted (FIFO)
+  const auto stopped_at = std::chrono::steady_clock::now();
+  s.app().stop();
+  EXPECT_TRUE(used.wait_closed(std::chrono::seconds(2)));
+  const reply r = fresh.call(get("/hello"));
+  EXPECT_TRUE(r.ended);
+  EXPECT_EQ(r.protocol_status, 0);
+  EXPECT_EQ(r.body(), "Hello, world!\n");
+  EXPECT_TRUE(fresh.wait_closed(std::chrono::seconds(2)));
+  EXPECT_EQ(s.stop_and_wait(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, std::chrono::milliseconds(3500));
+  ::close(silent);
+}
+
 TEST(server, web_server_addrs_allowlist_refuses_other_peers) {
   ::setenv("FCGI_WEB_SERVER_ADDRS", "10.1.2.3", 1);
   {

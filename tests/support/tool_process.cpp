@@ -7,6 +7,10 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <system_error>
 #include <thread>
 
 namespace fcgi::test {
@@ -82,6 +86,76 @@ tool_run run_tool(const std::vector<std::string>& argv, const std::string& input
   for (const pollfd& p : fds)
     if (p.fd >= 0) ::close(p.fd);
   return run;
+}
+
+background_tool::background_tool(const std::vector<std::string>& argv,
+                                 const std::string& output_path,
+                                 const std::optional<std::vector<std::string>>& environment)
+    : output_path_(output_path) {
+  const int out = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (out < 0 || in < 0) throw std::system_error(errno, std::generic_category(), output_path);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));  // NOLINT
+  args.push_back(nullptr);
+  std::vector<char*> env;
+  if (environment) {
+    for (const std::string& e : *environment)
+      env.push_back(const_cast<char*>(e.c_str()));  // NOLINT
+    env.push_back(nullptr);
+  }
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::dup2(in, STDIN_FILENO);
+    ::dup2(out, STDOUT_FILENO);
+    ::dup2(out, STDERR_FILENO);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (environment) {
+      ::execve(args[0], args.data(), env.data());
+    } else {
+      ::execv(args[0], args.data());
+    }
+    ::_exit(127);
+  }
+  const int fork_error = errno;
+  ::close(out);
+  ::close(in);
+  if (pid_ < 0) throw std::system_error(fork_error, std::generic_category(), "fork");
+}
+
+background_tool::~background_tool() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+}
+
+bool background_tool::signal(int signal) const noexcept {
+  return pid_ > 0 && ::kill(pid_, signal) == 0;
+}
+
+std::optional<int> background_tool::wait(std::chrono::milliseconds deadline) {
+  if (pid_ <= 0) return std::nullopt;
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  for (;;) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+std::string background_tool::output() const {
+  std::ifstream in(output_path_, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace fcgi::test

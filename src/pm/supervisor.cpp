@@ -1,0 +1,680 @@
+#include <fcgi/pm/supervisor.hpp>
+
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <system_error>
+#include <utility>
+
+#include <fcgi/pm/backoff.hpp>
+#include <fcgi/pm/spawn.hpp>
+#include <fcgi/pm/status.hpp>
+
+namespace fcgi::pm {
+namespace {
+
+using std::chrono::milliseconds;
+
+/// "3 ms", "0.2 s", "8 s", "12.3 s".
+std::string seconds_text(clock::duration d) {
+  const double seconds = std::chrono::duration<double>(d).count();
+  char text[32] = {};  // NOLINT(modernize-avoid-c-arrays)
+  if (seconds < 0.1) {
+    std::snprintf(text, sizeof(text), "%.0f ms", seconds * 1000);
+  } else if (seconds >= 10 || seconds == static_cast<double>(static_cast<long>(seconds))) {
+    std::snprintf(text, sizeof(text), "%.0f s", seconds);
+  } else {
+    std::snprintf(text, sizeof(text), "%.1f s", seconds);
+  }
+  return text;
+}
+
+/// "exited with status 1", "was killed by SIGKILL", "was killed by SIGSEGV (core dumped)".
+std::string exit_text(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const char* name = ::sigabbrev_np(WTERMSIG(status));
+    std::string text =
+        "was killed by " + (name != nullptr ? "SIG" + std::string(name)
+                                            : "signal " + std::to_string(WTERMSIG(status)));
+    if (WCOREDUMP(status)) text += " (core dumped)";
+    return text;
+  }
+  return "ended with wait status " + std::to_string(status);
+}
+
+/// A listening socket the manager opened. Closed when the last pool or worker holding it lets
+/// go; a unix socket file is then removed if it is still the one this manager made.
+struct listener {
+  int fd = -1;
+  runtime::endpoint where;
+  dev_t device = 0;
+  ino_t inode = 0;
+
+  listener() = default;
+  listener(const listener&) = delete;
+  listener& operator=(const listener&) = delete;
+  listener(listener&&) = delete;
+  listener& operator=(listener&&) = delete;
+  ~listener() {
+    if (fd >= 0) ::close(fd);
+    struct stat info {};
+    if (where.type == runtime::endpoint::kind::unix_socket && inode != 0 &&
+        ::lstat(where.path.c_str(), &info) == 0 && info.st_dev == device && info.st_ino == inode) {
+      ::unlink(where.path.c_str());
+    }
+  }
+};
+
+runtime::listen_options socket_options(const pool_config& pool) {
+  runtime::listen_options options;
+  options.backlog = pool.backlog;
+  if (pool.listen.type == runtime::endpoint::kind::unix_socket) {
+    options.mode = pool.socket_mode.value_or(0660);
+    if (pool.socket_owner) options.owner = resolve_user_id(*pool.socket_owner, pool.name);
+    if (pool.socket_group) options.group = resolve_group_id(*pool.socket_group, pool.name);
+  }
+  return options;
+}
+
+std::shared_ptr<listener> open_pool_listener(const pool_config& pool) {
+  auto made = std::make_shared<listener>();
+  made->where = pool.listen;
+  try {
+    made->fd = runtime::open_listener(pool.listen, socket_options(pool));
+  } catch (const std::system_error& e) {
+    throw std::system_error(e.code(), "pool " + pool.name + ": " + e.what());
+  }
+  struct stat info {};
+  if (pool.listen.type == runtime::endpoint::kind::unix_socket &&
+      ::lstat(pool.listen.path.c_str(), &info) == 0) {
+    made->device = info.st_dev;
+    made->inode = info.st_ino;
+  }
+  return made;
+}
+
+/// Applies socket_mode / owner / group again to a unix socket kept across a reload.
+void refresh_socket_file(const pool_config& pool) {
+  if (pool.listen.type != runtime::endpoint::kind::unix_socket) return;
+  const runtime::listen_options options = socket_options(pool);
+  if (options.mode) ::chmod(pool.listen.path.c_str(), *options.mode);
+  if (options.owner || options.group) {
+    [[maybe_unused]] const int rc =
+        ::chown(pool.listen.path.c_str(), options.owner.value_or(static_cast<uid_t>(-1)),
+                options.group.value_or(static_cast<gid_t>(-1)));
+  }
+}
+
+/// VmRSS of `pid` in bytes (0 when it cannot be read).
+std::uint64_t resident_bytes(pid_t pid) {
+  std::FILE* status = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "re");
+  if (status == nullptr) return 0;
+  std::uint64_t kib = 0;
+  char line[256] = {};  // NOLINT(modernize-avoid-c-arrays)
+  while (std::fgets(line, sizeof(line), status) != nullptr) {
+    if (std::strncmp(line, "VmRSS:", 6) == 0) {
+      kib = std::strtoull(line + 6, nullptr, 10);  // NOLINT(*-pointer-arithmetic)
+      break;
+    }
+  }
+  std::fclose(status);
+  return kib * 1024;
+}
+
+struct worker {
+  pid_t pid = 0;
+  unsigned generation = 0;
+  clock::time_point started;
+  bool survived = false;  ///< has been up min_uptime
+  bool stopping = false;  ///< SIGTERM sent by the manager
+  bool killed = false;    ///< SIGKILL sent by the manager
+  bool recycle = false;   ///< over max_rss: replaced like a worker of an older generation
+  clock::time_point kill_at;
+  std::shared_ptr<listener> socket;  ///< the socket it was given, kept open while it lives
+};
+
+struct prepared_pool {
+  pool_config config;
+  std::shared_ptr<const spawn_plan> plan;
+  std::shared_ptr<listener> socket;
+};
+
+struct pool_state {
+  pool_config config;
+  std::shared_ptr<const spawn_plan> plan;
+  std::shared_ptr<listener> socket;
+  unsigned generation = 0;
+  std::vector<worker> workers;
+  crash_tracker crashes;
+  log_limiter limiter;
+  clock::time_point next_start;
+  bool retiring = false;  ///< removed from the config: stop its workers, then drop it
+  /// After failed starts, the one worker on trial (0: none): no other start until it has
+  /// been up min_uptime or has exited.
+  pid_t on_trial = 0;
+  std::uint64_t restarts = 0;
+
+  explicit pool_state(prepared_pool p)
+      : config(std::move(p.config)),
+        plan(std::move(p.plan)),
+        socket(std::move(p.socket)),
+        crashes(config.min_uptime, config.backoff_initial, config.backoff_max) {}
+};
+
+std::string describe_command(const pool_config& pool) {
+  std::string text;
+  for (const std::string& part : pool.command) {
+    if (!text.empty()) text += " ";
+    text += part;
+  }
+  return text;
+}
+
+}  // namespace
+
+class supervisor::impl {
+ public:
+  impl(supervisor_options options, const logger& log) : options_(std::move(options)), log_(log) {
+    ::signal(SIGPIPE, SIG_IGN);
+    // Orphaned descendants of workers (double-forked helpers) are re-parented here and reaped.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    sigset_t handled;
+    sigemptyset(&handled);
+    for (const int signal : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP}) {
+      sigaddset(&handled, signal);
+    }
+    ::sigprocmask(SIG_BLOCK, &handled, nullptr);
+    signal_fd_ = ::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signal_fd_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
+    std::vector<pool_config> configs = options_.command_line_pools;
+    if (!options_.config_file.empty()) {
+      std::vector<pool_config> file = load_config_file(options_.config_file);
+      configs.insert(configs.end(), file.begin(), file.end());
+    }
+    for (prepared_pool& p : prepare(std::move(configs))) {
+      pools_.push_back(std::make_unique<pool_state>(std::move(p)));
+    }
+    if (!options_.status_listen.empty()) start_status();
+  }
+
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
+  impl(impl&&) = delete;
+  impl& operator=(impl&&) = delete;
+  ~impl() {
+    stop_status();
+    if (signal_fd_ >= 0) ::close(signal_fd_);
+  }
+
+  int run() {
+    info("manager_started", {}, 0, "started with " + std::to_string(pools_.size()) + " pool(s)");
+    for (const auto& pool : pools_) announce(*pool, "serving");
+    for (;;) {
+      reap();
+      const clock::time_point now = clock::now();
+      tick(now);
+      if (stopping_ && pools_.empty()) break;
+      publish_status();
+      wait_for_events(now);
+    }
+    stop_status();
+    info("manager_stopped", {}, 0, "stopped; every worker has exited");
+    return 0;
+  }
+
+ private:
+  void info(std::string_view event, std::string_view pool, pid_t pid, const std::string& text,
+            log_level level = log_level::info) const {
+    log_.write({level, event, pool, pid, text});
+  }
+
+  void announce(const pool_state& pool, const std::string& verb) const {
+    std::string text = verb + " " + pool.config.listen.to_string() + " with " +
+                       std::to_string(pool.config.workers) + " worker(s)";
+    if (pool.plan->who().change) text += " as " + pool.plan->who().user_name;
+    text += ": " + describe_command(pool.config);
+    info("pool_configured", pool.config.name, 0, text);
+  }
+
+  std::vector<prepared_pool> prepare(std::vector<pool_config> configs) {
+    validate_all(configs);
+    const std::vector<std::string> environment = current_environment();
+    const bool root = ::geteuid() == 0;
+    std::vector<prepared_pool> result;
+    for (pool_config& config : configs) {
+      check_privileges(config, root, options_.allow_root);
+      identity who = resolve_identity(config);
+      auto plan = std::make_shared<const spawn_plan>(config, std::move(who),
+                                                     build_environment(config, environment));
+      result.push_back({std::move(config), std::move(plan), nullptr});
+    }
+    // Sockets last, so that a mistake above opens nothing. A pool keeps the socket of a
+    // running pool on the same endpoint: it is never closed, so no connection is refused.
+    for (prepared_pool& p : result) {
+      for (const auto& running : pools_) {
+        if (running->socket->where.to_string() == p.config.listen.to_string()) {
+          p.socket = running->socket;
+          refresh_socket_file(p.config);
+        }
+      }
+      if (!p.socket) p.socket = open_pool_listener(p.config);
+    }
+    return result;
+  }
+
+  void wait_for_events(clock::time_point now) {
+    clock::time_point wake = now + std::chrono::seconds(1);
+    for (const auto& pool : pools_) {
+      if (!stopping_ && pool->crashes.is_failing() && pool->next_start > now) {
+        wake = std::min(wake, pool->next_start);
+      }
+      for (const worker& w : pool->workers) {
+        if (!w.survived && !w.stopping) wake = std::min(wake, w.started + pool->config.min_uptime);
+        if (w.stopping && !w.killed) wake = std::min(wake, w.kill_at);
+      }
+    }
+    const auto timeout =
+        std::chrono::ceil<milliseconds>(std::max(wake - now, clock::duration::zero()));
+    pollfd events{signal_fd_, POLLIN, 0};
+    ::poll(&events, 1, static_cast<int>(timeout.count()));
+    signalfd_siginfo signal{};
+    while (::read(signal_fd_, &signal, sizeof(signal)) == static_cast<ssize_t>(sizeof(signal))) {
+      on_signal(static_cast<int>(signal.ssi_signo));
+    }
+  }
+
+  void on_signal(int signal) {
+    switch (signal) {
+      case SIGCHLD: break;  // reap() runs at the top of every turn
+      case SIGHUP:
+        if (!stopping_) reload();
+        break;
+      case SIGTERM:
+      case SIGINT:
+      case SIGQUIT: {
+        const char* name = signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "SIGQUIT";
+        if (stopping_) {
+          info("stop_forced", {}, 0, std::string(name) + " again: killing every worker now",
+               log_level::warning);
+          kill_everything();
+          break;
+        }
+        begin_stop(signal == SIGTERM, name);
+        break;
+      }
+      default: break;
+    }
+  }
+
+  void begin_stop(bool graceful, const char* signal_name) {
+    stopping_ = true;
+    info("stopping", {}, 0,
+         std::string(signal_name) + ": " +
+             (graceful ? "graceful stop; workers finish their requests"
+                       : "fast stop; workers get " + seconds_text(options_.fast_stop_grace)));
+    const clock::time_point now = clock::now();
+    for (const auto& pool : pools_) {
+      const milliseconds grace =
+          graceful ? pool->config.graceful_timeout : options_.fast_stop_grace;
+      for (worker& w : pool->workers) {
+        if (w.stopping) {
+          w.kill_at = std::min(w.kill_at, now + grace);
+        } else {
+          terminate(*pool, w, now, grace, false);
+        }
+      }
+    }
+  }
+
+  void kill_everything() {
+    for (const auto& pool : pools_) {
+      for (worker& w : pool->workers) {
+        if (::kill(-w.pid, SIGKILL) != 0) ::kill(w.pid, SIGKILL);
+        w.stopping = true;
+        w.killed = true;
+      }
+    }
+  }
+
+  void terminate(pool_state& pool, worker& w, clock::time_point now, milliseconds grace,
+                 bool log_it) {
+    if (::kill(-w.pid, SIGTERM) != 0) ::kill(w.pid, SIGTERM);
+    w.stopping = true;
+    w.kill_at = now + grace;
+    if (log_it) {
+      info("worker_stopping", pool.config.name, w.pid,
+           "stopping worker " + std::to_string(w.pid) + " (SIGTERM; SIGKILL after " +
+               seconds_text(grace) + ")");
+    }
+  }
+
+  /// Reaps every child that has exited. Each exit is first seen without reaping (WNOWAIT),
+  /// so that the worker's process group can be killed while its pid is still held by the
+  /// zombie: the group id cannot have been reused by an unrelated process.
+  void reap() {
+    for (;;) {
+      siginfo_t info{};
+      if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+      const pid_t pid = info.si_pid;
+      pool_state* owner = nullptr;
+      std::size_t index = 0;
+      for (const auto& pool : pools_) {
+        for (std::size_t i = 0; i < pool->workers.size(); ++i) {
+          if (pool->workers[i].pid == pid) {
+            owner = pool.get();
+            index = i;
+          }
+        }
+      }
+      if (owner != nullptr) ::kill(-pid, SIGKILL);  // what the worker left in its group dies
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) <= 0) return;  // cannot happen; never spin
+      if (owner != nullptr) on_exit(*owner, index, status, clock::now());
+    }
+  }
+
+  void on_exit(pool_state& pool, std::size_t index, int status, clock::time_point now) {
+    const worker w = std::move(pool.workers[index]);
+    pool.workers.erase(pool.workers.begin() + static_cast<std::ptrdiff_t>(index));
+    const clock::duration uptime = now - w.started;
+    const std::string& name = pool.config.name;
+    if (pool.on_trial == w.pid) pool.on_trial = 0;
+    if (w.stopping || stopping_) {
+      info("worker_stopped", name, w.pid,
+           "worker " + std::to_string(w.pid) + " stopped: " + exit_text(status) + " after " +
+               seconds_text(uptime));
+      return;
+    }
+    ++pool.restarts;
+    if (w.generation != pool.generation || w.recycle) {
+      info("worker_exited", name, w.pid,
+           "worker " + std::to_string(w.pid) +
+               (w.recycle ? " (being replaced) " : " (old configuration) ") + exit_text(status) +
+               " after " + seconds_text(uptime),
+           log_level::warning);
+      return;
+    }
+    const milliseconds delay = pool.crashes.on_exit(std::chrono::ceil<milliseconds>(uptime));
+    if (delay.count() == 0) {
+      info("worker_exited", name, w.pid,
+           "worker " + std::to_string(w.pid) + " " + exit_text(status) + " after " +
+               seconds_text(uptime) + "; starting another",
+           log_level::warning);
+      return;
+    }
+    failed_start(pool, now, w.pid,
+                 exit_text(status) + " within " + seconds_text(uptime) + " of starting", delay);
+  }
+
+  /// A worker that failed to start: wait `delay`, and say so at most once a second per pool.
+  void failed_start(pool_state& pool, clock::time_point now, pid_t pid, const std::string& what,
+                    milliseconds delay) {
+    pool.next_start = now + delay;
+    if (!pool.limiter.allow(now)) return;
+    const unsigned times = pool.crashes.failures();
+    info("worker_failed", pool.config.name, pid,
+         "worker " + std::to_string(pid) + " " + what +
+             (times > 1 ? ", " + std::to_string(times) + " times in a row" : "") +
+             "; next start in " + seconds_text(delay),
+         log_level::error);
+  }
+
+  void tick(clock::time_point now) {
+    for (const auto& pool : pools_) {
+      for (worker& w : pool->workers) {
+        if (w.stopping && !w.killed && now >= w.kill_at) {
+          if (::kill(-w.pid, SIGKILL) != 0) ::kill(w.pid, SIGKILL);
+          w.killed = true;
+          info("worker_killed", pool->config.name, w.pid,
+               "worker " + std::to_string(w.pid) + " did not exit in time: SIGKILL",
+               log_level::warning);
+        }
+        if (!w.survived && !w.stopping && now - w.started >= pool->config.min_uptime) {
+          w.survived = true;
+          if (pool->on_trial == w.pid) pool->on_trial = 0;
+          if (w.generation == pool->generation && pool->crashes.is_failing()) {
+            pool->crashes.on_survived();
+            info("pool_recovered", pool->config.name, w.pid,
+                 "worker " + std::to_string(w.pid) + " is up; starting normally again");
+          }
+        }
+      }
+      if (!stopping_ && now - last_rss_check_ >= std::chrono::seconds(1)) check_rss(*pool);
+      if (!stopping_) reconcile(*pool, now);
+    }
+    if (now - last_rss_check_ >= std::chrono::seconds(1)) last_rss_check_ = now;
+    std::erase_if(pools_, [this](const std::unique_ptr<pool_state>& pool) {
+      const bool done = (pool->retiring || stopping_) && pool->workers.empty();
+      if (done && pool->retiring) info("pool_removed", pool->config.name, 0, "removed");
+      return done;
+    });
+  }
+
+  /// Brings a pool to its size. During a reload (workers of an older generation still
+  /// running) at most one worker above the size runs, and an old worker is stopped only once
+  /// a new one has been up min_uptime: the pool never serves with fewer than its size.
+  void reconcile(pool_state& pool, clock::time_point now) {
+    const unsigned target = pool.retiring ? 0 : pool.config.workers;
+    unsigned fresh = 0;
+    unsigned settled = 0;
+    unsigned old_active = 0;
+    for (const worker& w : pool.workers) {
+      if (w.stopping) continue;
+      if (w.generation == pool.generation && !w.recycle) {
+        ++fresh;
+        if (w.survived) ++settled;
+      } else {
+        ++old_active;
+      }
+    }
+    while (old_active > 0 && settled + old_active > target) {
+      for (worker& w : pool.workers) {
+        if (!w.stopping && (w.generation != pool.generation || w.recycle)) {
+          terminate(pool, w, now, pool.config.graceful_timeout, true);
+          break;
+        }
+      }
+      --old_active;
+    }
+    while (fresh > target) {  // the size went down
+      for (auto w = pool.workers.rbegin(); w != pool.workers.rend(); ++w) {
+        if (!w->stopping && w->generation == pool.generation && !w->recycle) {
+          terminate(pool, *w, now, pool.config.graceful_timeout, true);
+          break;
+        }
+      }
+      --fresh;
+      settled = std::min(settled, fresh);
+    }
+    const unsigned surge = old_active > 0 ? 1 : 0;
+    while (fresh < target && fresh + old_active < target + surge) {
+      // After failed starts, one worker at a time, and only once the delay has passed.
+      if (pool.crashes.is_failing() && (now < pool.next_start || pool.on_trial != 0)) break;
+      if (!start_worker(pool, now)) break;
+      ++fresh;
+    }
+  }
+
+  /// max_rss: a worker whose resident memory (VmRSS, the process alone) is above it is
+  /// replaced gracefully, as in a reload: a new worker first, then SIGTERM once it is up.
+  void check_rss(pool_state& pool) {
+    if (pool.config.max_rss == 0) return;
+    for (worker& w : pool.workers) {
+      if (w.stopping || w.recycle || !w.survived) continue;
+      const std::uint64_t rss = resident_bytes(w.pid);
+      if (rss <= pool.config.max_rss) continue;
+      w.recycle = true;
+      info("worker_over_max_rss", pool.config.name, w.pid,
+           "worker " + std::to_string(w.pid) + " uses " + std::to_string(rss >> 20) +
+               " MiB, above max_rss (" + std::to_string(pool.config.max_rss >> 20) +
+               " MiB): replacing it",
+           log_level::warning);
+    }
+  }
+
+  bool start_worker(pool_state& pool, clock::time_point now) {
+    const spawn_result started = spawn_worker(*pool.plan, pool.socket->fd, options_.worker_log_fd);
+    if (!started.ok()) {
+      ++pool.restarts;
+      const milliseconds delay = pool.crashes.on_exit(milliseconds(0));
+      failed_start(pool, now, started.pid, "did not start: " + started.message, delay);
+      return false;
+    }
+    worker w;
+    w.pid = started.pid;
+    w.generation = pool.generation;
+    w.started = now;
+    w.socket = pool.socket;
+    if (pool.crashes.is_failing()) {
+      pool.on_trial = w.pid;  // logged when it fails or when it has stayed up
+    } else {
+      info("worker_started", pool.config.name, w.pid,
+           "worker " + std::to_string(w.pid) + " started");
+    }
+    pool.workers.push_back(std::move(w));
+    return true;
+  }
+
+  void reload() {
+    info("reloading", {}, 0,
+         options_.config_file.empty() ? "SIGHUP: replacing every worker"
+                                      : "SIGHUP: re-reading " + options_.config_file);
+    std::vector<prepared_pool> prepared;
+    try {
+      std::vector<pool_config> configs = options_.command_line_pools;
+      if (!options_.config_file.empty()) {
+        std::vector<pool_config> file = load_config_file(options_.config_file);
+        configs.insert(configs.end(), file.begin(), file.end());
+      }
+      prepared = prepare(std::move(configs));
+    } catch (const std::exception& e) {
+      info("reload_failed", {}, 0,
+           std::string("reload refused, the running configuration stays: ") + e.what(),
+           log_level::error);
+      return;
+    }
+    ++reloads_;
+    for (const auto& pool : pools_) {
+      const bool kept = std::any_of(prepared.begin(), prepared.end(), [&](const prepared_pool& p) {
+        return p.config.name == pool->config.name;
+      });
+      if (!kept && !pool->retiring) {
+        pool->retiring = true;
+        info("pool_retiring", pool->config.name, 0, "no longer configured; stopping its workers");
+      }
+    }
+    const clock::time_point now = clock::now();
+    for (prepared_pool& p : prepared) {
+      auto found = std::find_if(pools_.begin(), pools_.end(), [&](const auto& pool) {
+        return pool->config.name == p.config.name;
+      });
+      if (found == pools_.end()) {
+        pools_.push_back(std::make_unique<pool_state>(std::move(p)));
+        announce(*pools_.back(), "added: serving");
+        continue;
+      }
+      pool_state& pool = **found;
+      const bool moved = pool.socket != p.socket;
+      pool.config = std::move(p.config);
+      pool.plan = std::move(p.plan);
+      pool.socket = std::move(p.socket);
+      pool.crashes = crash_tracker(pool.config.min_uptime, pool.config.backoff_initial,
+                                   pool.config.backoff_max);
+      pool.next_start = now;
+      pool.retiring = false;
+      ++pool.generation;
+      announce(pool, moved ? "reloading onto a new socket: serving" : "reloading: serving");
+    }
+  }
+
+  /// After the signals are blocked, so the status thread inherits the mask.
+  void start_status() {
+    pool_config placeholder;
+    placeholder.name = "status";
+    try {
+      placeholder.listen = runtime::parse_endpoint(options_.status_listen);
+    } catch (const std::invalid_argument& e) {
+      throw config_error(std::string("--status-listen: ") + e.what());
+    }
+    auto socket = open_pool_listener(placeholder);
+    status_socket_ = socket->where;
+    status_inode_ = socket->inode;
+    status_device_ = socket->device;
+    const int fd = std::exchange(socket->fd, -1);  // the server owns it now
+    socket->inode = 0;                             // and stop_status() removes the file
+    status_ = std::make_unique<status_server>(fd, log_);
+    publish_status();
+    info("status_listening", {}, 0, "status on " + status_socket_.to_string());
+  }
+
+  void stop_status() {
+    if (!status_) return;
+    status_.reset();
+    struct stat info {};
+    if (status_socket_.type == runtime::endpoint::kind::unix_socket && status_inode_ != 0 &&
+        ::lstat(status_socket_.path.c_str(), &info) == 0 && info.st_ino == status_inode_ &&
+        info.st_dev == status_device_) {
+      ::unlink(status_socket_.path.c_str());
+    }
+  }
+
+  void publish_status() {
+    if (!status_) return;
+    manager_status snapshot;
+    snapshot.pid = ::getpid();
+    snapshot.started = started_;
+    snapshot.reloads = reloads_;
+    snapshot.stopping = stopping_;
+    for (const auto& pool : pools_) {
+      pool_status p;
+      p.name = pool->config.name;
+      p.listen = pool->config.listen.to_string();
+      p.configured = pool->retiring ? 0 : pool->config.workers;
+      p.restarts = pool->restarts;
+      p.failed_starts_in_a_row = pool->crashes.failures();
+      p.generation = pool->generation;
+      for (const worker& w : pool->workers) {
+        p.workers.push_back({w.pid,
+                             w.stopping   ? "stopping"
+                             : w.survived ? "running"
+                                          : "starting",
+                             w.started, w.generation});
+      }
+      snapshot.pools.push_back(std::move(p));
+    }
+    status_->publish(std::move(snapshot));
+  }
+
+  supervisor_options options_;
+  const logger& log_;
+  clock::time_point started_ = clock::now();
+  clock::time_point last_rss_check_{};
+  std::uint64_t reloads_ = 0;
+  std::unique_ptr<status_server> status_;
+  runtime::endpoint status_socket_;
+  ino_t status_inode_ = 0;
+  dev_t status_device_ = 0;
+  int signal_fd_ = -1;
+  bool stopping_ = false;
+  std::vector<std::unique_ptr<pool_state>> pools_;
+};
+
+supervisor::supervisor(supervisor_options options, const logger& log)
+    : impl_(std::make_unique<impl>(std::move(options), log)) {}
+
+supervisor::~supervisor() = default;
+
+int supervisor::run() { return impl_->run(); }
+
+}  // namespace fcgi::pm

@@ -1,0 +1,2 @@
+// Proves <fcgi/pm/status.hpp> compiles on its own: it is included first and alone.
+#include <fcgi/pm/status.hpp>
