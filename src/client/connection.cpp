@@ -41,6 +41,17 @@ void call_state::fail(errc code, std::string detail) {
   finish();
 }
 
+void call_state::restart() {
+  resp = response{};
+  stage = phase::queued;
+  conn.reset();
+  key = {};
+  got_byte = false;
+  sending = false;
+  body_pipe = nullptr;
+  done.reset();
+}
+
 void call_state::finish() {
   if (stage == phase::done) return;
   stage = phase::done;

@@ -213,6 +213,28 @@ asio::awaitable<std::shared_ptr<connection>> pool::acquire(call_state& call) {
   }
 }
 
+bool pool::may_retry(const call_state& call) const {
+  const response& resp = call.resp;
+  if (!settings_.retry_on_stale_connection || closed_ || !resp.reused_connection) return false;
+  if (call.got_byte || resp.ended) return false;
+  const auto error = static_cast<errc>(resp.error.value());
+  if (resp.error.category() != client_category() ||
+      (error != errc::reset && error != errc::closed_before_end))
+    return false;
+  // The body must be sendable again, and the request safe to repeat (RFC 9110 9.2.2).
+  const request& r = call.req;
+  if (r.body.type() == body_source::kind::descriptor ||
+      r.data.type() == body_source::kind::descriptor)
+    return false;
+  for (const auto& [name, value] : r.params) {
+    if (name == "REQUEST_METHOD") {
+      return value == "GET" || value == "HEAD" || value == "OPTIONS" || value == "TRACE" ||
+             value == "PUT" || value == "DELETE";
+    }
+  }
+  return false;  // not an HTTP-like request: nothing says it is safe to repeat
+}
+
 void pool::forget(call_state& call) noexcept {
   // Swap-and-pop: at hundreds of calls in flight a search per call showed in profiles.
   call_state* last = in_flight_.back();
@@ -350,6 +372,16 @@ asio::awaitable<response> pool::call(const request& r) {
   ++stats_.calls;
   start_sweep();
   co_await run(call);
+  // A kept connection the application closed while this call was on its way (a worker that
+  // stopped, an idle timeout on its side) fails before any answer. Like nginx with cached
+  // upstream connections, an idempotent request is then sent again on another connection;
+  // each stale connection fails once and is gone, so this ends.
+  for (std::size_t attempt = 1; attempt <= connection_limit() && may_retry(call); ++attempt) {
+    ++stats_.retries;
+    trace(call, "! the kept connection closed before any answer; sending again");
+    call.restart();
+    co_await run(call);
+  }
   const asio::cancellation_state cancel_state = co_await asio::this_coro::cancellation_state;
   if (cancel_state.cancelled() != asio::cancellation_type::none)
     call.fail(errc::cancelled, "cancelled by the caller");

@@ -88,6 +88,8 @@ struct call_state {
   /// Records the failure (the first one wins) and wakes the call.
   void fail(errc code, std::string detail);
   void finish();
+  /// Back to the start, to be sent again (nothing of its response had arrived).
+  void restart();
 };
 
 class connection : public std::enable_shared_from_this<connection> {
@@ -175,6 +177,9 @@ class pool : public std::enable_shared_from_this<pool> {
   [[nodiscard]] std::shared_ptr<connection> pick_connection() const;
   [[nodiscard]] std::uint32_t requests_per_connection() const noexcept;
   [[nodiscard]] std::size_t connection_limit() const noexcept;
+  /// True when `call` failed only because the kept connection it ran on was already closing
+  /// and it may be sent again (see call()).
+  [[nodiscard]] bool may_retry(const call_state& call) const;
   /// Takes a call off the in-flight and waiting lists.
   void forget(call_state& call) noexcept;
   /// Wakes the first waiting call that has not ended; false when none waits.

@@ -496,6 +496,54 @@ TEST(client_hostile_app, a_trickle_one_byte_per_10_ms_is_delivered_whole) {
   EXPECT_EQ(r.out, body);
 }
 
+/// Answers the first request on its first connection, then closes that connection as soon as
+/// a second request arrives on it, unanswered: a worker stopped by its process manager while a
+/// kept connection sat idle. Later connections are answered normally.
+scripted_app closes_a_kept_connection_under_the_next_request() {
+  return scripted_app([](int fd, int index) {
+    const std::uint16_t id = read_request(fd);
+    send_all(fd, raw_record(6, id, "Status: 200\r\n\r\nfirst") + raw_record(6, id, "") +
+                     end_request(id));
+    if (index == 0) {
+      read_request(fd);
+      return;  // closed under the request
+    }
+    for (std::uint16_t next = read_request(fd); next != 0; next = read_request(fd))
+      send_all(fd, raw_record(6, next, "Status: 200\r\n\r\nagain") + raw_record(6, next, "") +
+                       end_request(next));
+  });
+}
+
+TEST(client_hostile_app, an_idempotent_call_on_a_stale_kept_connection_is_sent_again) {
+  const scripted_app app = closes_a_kept_connection_under_the_next_request();
+  fc::client c(app.endpoint(), plain());
+  ASSERT_TRUE(c.call(get_request("/")).ok());
+  const fc::response r = c.call(get_request("/"));
+  EXPECT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(r.out, "Status: 200\r\n\r\nfirst");  // the answer from the second connection
+  EXPECT_FALSE(r.reused_connection);
+  EXPECT_EQ(c.stats().retries, 1U);
+  EXPECT_EQ(c.stats().connections_opened, 2U);
+}
+
+TEST(client_hostile_app, a_post_on_a_stale_kept_connection_is_not_repeated) {
+  const scripted_app app = closes_a_kept_connection_under_the_next_request();
+  fc::client c(app.endpoint(), plain());
+  ASSERT_TRUE(c.call(get_request("/")).ok());
+  fc::request post;
+  post.params = cgi_params("POST", "/orders", {{"CONTENT_LENGTH", "2"}});
+  post.body = fc::body_source::from_string("{}");
+  const fc::response r = c.call(post);
+  EXPECT_EQ(r.error, errc::closed_before_end) << r.detail;
+  EXPECT_EQ(c.stats().retries, 0U);
+  fc::pool_settings no_retry = plain();
+  no_retry.retry_on_stale_connection = false;
+  const scripted_app again = closes_a_kept_connection_under_the_next_request();
+  fc::client d(again.endpoint(), no_retry);
+  ASSERT_TRUE(d.call(get_request("/")).ok());
+  EXPECT_EQ(d.call(get_request("/")).error, errc::closed_before_end);
+}
+
 TEST(client_hostile_app, close_after_get_values_then_the_client_reconnects) {
   // php-fpm's behaviour (HOSTILE D-54): answer GET_VALUES, then close.
   scripted_app app([](int fd, int index) {

@@ -136,6 +136,12 @@ struct pool_settings {
   /// After ABORT_REQUEST, how long the application has to send END_REQUEST before the
   /// connection is closed (so an application that ignores aborts cannot pin it).
   std::chrono::milliseconds abort_grace{std::chrono::seconds(1)};
+  /// Send a call again when the kept connection it ran on turns out closed before any answer
+  /// (the application closed it as the request went out: a worker replaced by its process
+  /// manager, an idle timeout on its side) — only for idempotent requests (REQUEST_METHOD GET,
+  /// HEAD, OPTIONS, TRACE, PUT, DELETE) whose bodies are in memory, as nginx does with its
+  /// cached upstream connections. A request without REQUEST_METHOD is never repeated.
+  bool retry_on_stale_connection = true;
   /// When set, a line per record sent and stream event received ("> BEGIN_REQUEST ...",
   /// "< STDOUT 512 bytes", ...), prefixed with the request id: what `fcgi-call -v` prints.
   std::function<void(std::string_view line)> trace;
@@ -146,6 +152,7 @@ struct pool_stats {
   std::uint64_t connections_reused = 0;  ///< calls that found a kept connection
   std::uint64_t calls = 0;
   std::uint64_t failed_calls = 0;
+  std::uint64_t retries = 0;  ///< calls sent again after a stale kept connection
   std::size_t open_connections = 0;
   std::size_t in_flight = 0;  ///< calls started and not returned, queued ones included
   /// The most requests that were in progress at once on one connection (multiplexing at work
