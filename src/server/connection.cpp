@@ -127,7 +127,12 @@ void connection::wait_writable() {
 
 void connection::on_readable() {
   std::byte* buffer = owner_.read_buffer.get();
-  // Drain until EAGAIN: the reactor is edge-triggered.
+  // Reads until a read comes back short: the socket is drained for now, and reading again
+  // would only fetch EAGAIN (one wasted system call per request). This is safe although the
+  // reactor is edge-triggered because every wait_readable() is an async_wait, for which Asio
+  // 1.81's epoll_reactor::start_op always re-arms with EPOLL_CTL_MOD, and the kernel's
+  // ep_modify() polls the socket and reports it at once if bytes or an EOF are already
+  // pending (a FIN that came with the last bytes is not lost). A full read may leave more.
   for (;;) {
     const ssize_t n = ::read(socket_.native_handle(), buffer, worker::read_buffer_size);
     if (n > 0) {
@@ -136,6 +141,7 @@ void connection::on_readable() {
       if (closed_) return;
       track_header_phase();
       if (input_paused_) break;  // resumed by resume_input_if_drained
+      if (static_cast<std::size_t>(n) < worker::read_buffer_size) break;
       continue;
     }
     if (n == 0) {
