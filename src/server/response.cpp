@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -72,9 +73,20 @@ response& response::header(std::string_view name, std::string_view value) {
   if (has_line_break_or_nul(value)) {
     throw std::invalid_argument("response::header: CR, LF or NUL in the value");
   }
-  // One allocation for a typical head and the small body that may join it (write()).
-  head_.reserve(std::max(head_.size() + name.size() + value.size() + 4, initial_head_capacity));
-  head_.append(name).append(": ").append(value).append("\r\n");
+  // One allocation for a typical head and the small body that may join it (write()), and one
+  // resize per line instead of four appends (each a call into libstdc++).
+  const std::size_t at = head_.size();
+  const std::size_t line = name.size() + 2 + value.size() + 2;
+  if (head_.capacity() < at + line) head_.reserve(std::max(at + line, initial_head_capacity));
+  head_.resize(at + line);
+  char* out = head_.data() + at;
+  std::memcpy(out, name.data(), name.size());
+  out += name.size();
+  std::memcpy(out, ": ", 2);
+  out += 2;
+  if (!value.empty()) std::memcpy(out, value.data(), value.size());
+  out += value.size();
+  std::memcpy(out, "\r\n", 2);
   return *this;
 }
 
