@@ -258,6 +258,28 @@ std::optional<std::string_view> param_list::find(std::string_view name) const no
   return std::nullopt;
 }
 
+// Inlined into scan(), its only caller: it runs for every pair.
+[[gnu::always_inline]] inline errc params_scanner::check_pair(
+    const param& p, const params_policy& policy) noexcept {
+  if (p.name.empty()) return errc::empty_param_name;
+  const int index = guarded_index(p.name);
+  if (index < 0) return has_nul(p.name) ? errc::nul_in_param_name : errc{};
+  // A guarded name has no NUL: it equals one of guarded_names.
+  const std::uint32_t bit = 1U << static_cast<unsigned>(index);
+  const bool repeated = (seen_names_ & bit) != 0;
+  if (repeated && !policy.allow_duplicate_names) return errc::duplicate_param;
+  seen_names_ |= bit;
+  if (static_cast<std::size_t>(index) != content_length_index) return errc{};
+  std::uint64_t length = no_content_length;
+  if (p.value.empty() || (policy.accept_minus_one_content_length && p.value == "-1")) {
+    length = no_content_length;
+  } else if (!parse_content_length(p.value, length)) {
+    return errc::invalid_content_length;
+  }
+  if (!repeated) content_length_ = length;  // param_list::find sees the first copy too
+  return errc{};
+}
+
 errc params_scanner::scan(bytes_view stream, const params_policy& policy) noexcept {
   if (error_ != errc{}) return error_;
   if (stream.size() > policy.max_bytes) return error_ = errc::params_too_large;
@@ -286,26 +308,6 @@ errc params_scanner::scan(bytes_view stream, const params_policy& policy) noexce
 errc params_scanner::finish(bytes_view stream) const noexcept {
   if (error_ != errc{}) return error_;
   return scanned_ == stream.size() ? errc{} : errc::truncated_pair;
-}
-
-errc params_scanner::check_pair(const param& p, const params_policy& policy) noexcept {
-  if (p.name.empty()) return errc::empty_param_name;
-  const int index = guarded_index(p.name);
-  if (index < 0) return has_nul(p.name) ? errc::nul_in_param_name : errc{};
-  // A guarded name has no NUL: it equals one of guarded_names.
-  const std::uint32_t bit = 1U << static_cast<unsigned>(index);
-  const bool repeated = (seen_names_ & bit) != 0;
-  if (repeated && !policy.allow_duplicate_names) return errc::duplicate_param;
-  seen_names_ |= bit;
-  if (static_cast<std::size_t>(index) != content_length_index) return errc{};
-  std::uint64_t length = no_content_length;
-  if (p.value.empty() || (policy.accept_minus_one_content_length && p.value == "-1")) {
-    length = no_content_length;
-  } else if (!parse_content_length(p.value, length)) {
-    return errc::invalid_content_length;
-  }
-  if (!repeated) content_length_ = length;  // param_list::find sees the first copy too
-  return errc{};
 }
 
 errc validate_pairs(bytes_view block, std::size_t max_count) noexcept {
