@@ -338,6 +338,14 @@ void app_connection::release(request_slot& slot) noexcept {
   --active_count_;
 }
 
+void app_connection::release_idle_memory() noexcept {
+  output_.release_memory();
+  for (request_slot& slot : slots_) {
+    if (!slot.active) std::vector<std::byte>().swap(slot.params);
+  }
+  if (sink_ != content_sink::get_values) std::vector<std::byte>().swap(management_);
+}
+
 void app_connection::finish(request_slot& slot, std::uint32_t app_status, protocol_status status) {
   const std::uint16_t id = slot.key.id;
   output_.append(make_empty_record(record_type::stdout_stream, id));  // §6.1: stream always sent

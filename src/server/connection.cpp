@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <exception>
 #include <string>
 
@@ -24,6 +25,8 @@ using protocol::app_event_kind;
 
 /// A handler's output past this is written out while it runs, keeping the queue short.
 constexpr std::size_t eager_flush_bytes = 256 * 1024;
+/// A connection without input or output for this long gives its buffers back.
+constexpr auto idle_release = std::chrono::milliseconds(500);
 
 /// Bridges a response to its request on a connection.
 class connection_sink final : public response_sink {
@@ -95,6 +98,10 @@ connection::connection(worker& owner, int fd, std::string peer)
       protocol_(owner.shared.config.protocol),
       last_input_(clock::now()),
       last_output_(last_input_) {
+  // The output buffer is kept however large it grew while the connection is busy (a 1 MiB
+  // response no longer page-faults fresh memory each time); check_deadlines gives it back
+  // once the connection idles.
+  protocol_.output().set_retained_capacity(SIZE_MAX);
   owner_.add(*this);
 }
 
@@ -277,13 +284,23 @@ void connection::on_input_chunk(const app_event& ev, bool is_data) {
     return;
   }
   std::string& buffer = is_data ? state->req->data_buffer() : state->req->body_buffer();
-  if (buffer.size() + ev.bytes.size() > owner_.shared.config.max_body_bytes) {
+  const std::size_t max_body = owner_.shared.config.max_body_bytes;
+  if (buffer.size() + ev.bytes.size() > max_body) {
     connection_sink sink(*this, ev.request);
     response res(sink);
     res.status(413, "Content Too Large").header("Content-Type", "text/plain");
     res.write("request body too large\n");
     res.end(1);
     return;
+  }
+  if (buffer.empty() && !is_data) {
+    // The body's first bytes: make room for all of it once, instead of growing by doubling
+    // (copying about twice the body). CONTENT_LENGTH was validated by the protocol layer and
+    // STDIN cannot exceed it; the reservation is bounded by max_body_bytes, and a large one is
+    // only address space until the bytes arrive.
+    if (const std::optional<std::uint64_t> length = state->req->content_length()) {
+      buffer.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, max_body)));
+    }
   }
   buffer.append(protocol::as_chars(ev.bytes));
 }
@@ -584,7 +601,16 @@ void connection::check_deadlines(clock::time_point now) {
     if (now - last_input_ > config.input_timeout) close("request input stalled past input_timeout");
     return;
   }
-  if (requests_.empty() && now - last_input_ > config.idle_timeout) close();
+  if (requests_.empty() && now - last_input_ > config.idle_timeout) {
+    close();
+    return;
+  }
+  // Idle since the last sweep: give back what it kept for its next request (the output
+  // buffer, params buffers), so thousands of idle connections hold almost nothing.
+  if (requests_.empty() && protocol_.active_requests() == 0 && now - last_input_ >= idle_release &&
+      now - last_output_ >= idle_release) {
+    protocol_.release_idle_memory();
+  }
 }
 
 void connection::end_overdue_requests(clock::time_point now) {
