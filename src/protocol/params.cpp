@@ -105,7 +105,8 @@ bool equal_short(const char* a, const char* b, std::size_t size) noexcept {
 }
 
 int guarded_index(std::string_view name) noexcept {
-  if (name.size() < shortest_guarded || name.size() > longest_guarded) return -1;
+  // One unsigned compare for shortest_guarded <= size <= longest_guarded.
+  if (name.size() - shortest_guarded > longest_guarded - shortest_guarded) return -1;
   const std::int8_t i = guarded_by_hash[name_slot(name)];
   if (i < 0) return -1;
   const std::string_view candidate = guarded_names[static_cast<std::size_t>(i)];
@@ -285,24 +286,40 @@ errc params_scanner::scan(bytes_view stream, const params_policy& policy) noexce
   if (stream.size() > policy.max_bytes) return error_ = errc::params_too_large;
   const char* const bytes = as_chars(stream).data();
   const std::size_t size = stream.size();
-  while (scanned_ < size) {
-    param p;
+  // The position and the count live in registers for the loop and are stored once after it.
+  std::size_t scanned = scanned_;
+  std::uint32_t count = count_;
+  const std::uint32_t max_count = policy.max_count;
+  errc error{};
+  param p;  // overwritten by each decode
+  while (scanned < size) {
     // The common case inline: the whole pair is present. Such a pair cannot pass max_bytes
     // (the whole stream does not), so only decode_pair's early length checks for a partial
     // pair are left to it.
-    std::size_t consumed = decode_whole_pair(bytes + scanned_, size - scanned_, p);
+    std::size_t consumed = decode_whole_pair(bytes + scanned, size - scanned, p);
     if (consumed == 0) {
       const pair_status status =
-          decode_pair(stream.subspan(scanned_), p, policy.max_bytes - scanned_);
-      if (status.error != errc{}) return error_ = status.error;
+          decode_pair(stream.subspan(scanned), p, policy.max_bytes - scanned);
+      if (status.error != errc{}) {
+        error = status.error;
+        break;
+      }
       if (status.consumed == 0) break;  // the rest of this pair is in a later record
       consumed = status.consumed;
     }
-    if (++count_ > policy.max_count) return error_ = errc::too_many_params;
-    if (const errc e = check_pair(p, policy); e != errc{}) return error_ = e;
-    scanned_ += consumed;
+    if (++count > max_count) {
+      error = errc::too_many_params;
+      break;
+    }
+    if (const errc e = check_pair(p, policy); e != errc{}) {
+      error = e;
+      break;
+    }
+    scanned += consumed;
   }
-  return errc{};
+  scanned_ = scanned;
+  count_ = count;
+  return error_ = error;
 }
 
 errc params_scanner::finish(bytes_view stream) const noexcept {
