@@ -365,9 +365,18 @@ void app_connection::release_idle_memory() noexcept {
 
 void app_connection::finish(request_slot& slot, std::uint32_t app_status, protocol_status status) {
   const std::uint16_t id = slot.key.id;
-  output_.append(make_empty_record(record_type::stdout_stream, id));  // §6.1: stream always sent
-  if (slot.stderr_written) output_.append(make_empty_record(record_type::stderr_stream, id));
-  output_.append(make_end_request(id, app_status, status));
+  // The closing records in one append: the empty STDOUT (§6.1: the stream is always sent),
+  // the empty STDERR if that stream was used, END_REQUEST.
+  std::array<std::byte, 2 * header_size + sizeof(fixed_record)> closing{};
+  std::size_t size = 0;
+  const auto add = [&closing, &size](bytes_view record) {
+    std::copy(record.begin(), record.end(), closing.begin() + static_cast<std::ptrdiff_t>(size));
+    size += record.size();
+  };
+  add(make_empty_record(record_type::stdout_stream, id));
+  if (slot.stderr_written) add(make_empty_record(record_type::stderr_stream, id));
+  add(make_end_request(id, app_status, status));
+  output_.append(std::span(closing).first(size));
   if (!slot.keep_conn) close_pending_ = true;  // §5.1: we close after this response
   release(slot);
 }
