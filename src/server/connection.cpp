@@ -25,6 +25,8 @@ using protocol::app_event_kind;
 
 /// A handler's output past this is written out while it runs, keeping the queue short.
 constexpr std::size_t eager_flush_bytes = 256 * 1024;
+/// How far past the bytes received a request body is reserved, towards CONTENT_LENGTH.
+constexpr std::size_t reserve_ahead = 1024 * 1024;
 /// A connection without input or output for this long gives its buffers back.
 constexpr auto idle_release = std::chrono::milliseconds(500);
 
@@ -293,13 +295,17 @@ void connection::on_input_chunk(const app_event& ev, bool is_data) {
     res.end(1);
     return;
   }
-  if (buffer.empty() && !is_data) {
-    // The body's first bytes: make room for all of it once, instead of growing by doubling
-    // (copying about twice the body). CONTENT_LENGTH was validated by the protocol layer and
-    // STDIN cannot exceed it; the reservation is bounded by max_body_bytes, and a large one is
-    // only address space until the bytes arrive.
+  const std::size_t wanted = buffer.size() + ev.bytes.size();
+  if (!is_data && buffer.capacity() < wanted) {
+    // Grow towards CONTENT_LENGTH at once instead of by doubling (which copies about twice
+    // the body), but at most reserve_ahead past what has arrived: a peer that declares
+    // 64 MiB and sends one byte gets 1 MiB reserved, not 64. CONTENT_LENGTH was validated by
+    // the protocol layer, which also holds STDIN to it.
     if (const std::optional<std::uint64_t> length = state->req->content_length()) {
-      buffer.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, max_body)));
+      const std::uint64_t declared = std::min<std::uint64_t>(*length, max_body);
+      const std::uint64_t ahead = std::max<std::uint64_t>(wanted + reserve_ahead, 2 * wanted);
+      buffer.reserve(
+          static_cast<std::size_t>(std::max<std::uint64_t>(std::min(declared, ahead), wanted)));
     }
   }
   buffer.append(protocol::as_chars(ev.bytes));
