@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <limits>
 
 namespace fcgi::protocol {
@@ -45,21 +46,31 @@ app_connection::app_connection(const app_settings& settings) : settings_(setting
 
 app_event app_connection::next_event(bytes_view& input) {
   if (failed_) return connection_error_event();
+  // Each step's event is returned where it is made (no default event assigned over per
+  // step: app_event is large and this loop runs a few times per record).
   for (;;) {
     bytes_view chunk;
-    app_event ev;
     switch (reader_.next(input, chunk)) {
-      case record_reader::step::need_more: return ev;
-      case record_reader::step::header:
+      case record_reader::step::need_more: return {};
+      case record_reader::step::header: {
         header_ = reader_.header();
         ++stats_.records;
         sink_ = content_sink::discard;
-        ev = on_header();
+        app_event ev = on_header();
+        if (ev.kind != app_event_kind::need_more) return ev;
         break;
-      case record_reader::step::content: ev = on_content(chunk); break;
-      case record_reader::step::content_end: ev = on_content_end(); break;
+      }
+      case record_reader::step::content: {
+        app_event ev = on_content(chunk);
+        if (ev.kind != app_event_kind::need_more) return ev;
+        break;
+      }
+      case record_reader::step::content_end: {
+        app_event ev = on_content_end();
+        if (ev.kind != app_event_kind::need_more) return ev;
+        break;
+      }
     }
-    if (ev.kind != app_event_kind::need_more) return ev;
   }
 }
 
@@ -215,7 +226,13 @@ app_event app_connection::on_params_header(request_slot& slot) {
 }
 
 app_event app_connection::on_params_bytes(request_slot& slot, bytes_view bytes) {
-  slot.params.insert(slot.params.end(), bytes.begin(), bytes.end());
+  // Grown by hand: vector::insert of a range is a generic, much longer path for a plain copy.
+  const std::size_t held = slot.params.size();
+  if (slot.params.capacity() < held + bytes.size()) {
+    slot.params.reserve(std::max(held + bytes.size(), 2 * slot.params.capacity()));
+  }
+  slot.params.resize(held + bytes.size());
+  if (!bytes.empty()) std::memcpy(slot.params.data() + held, bytes.data(), bytes.size());
   params_bytes_ += bytes.size();
   if (const errc e = slot.scanner.scan(slot.params, settings_.params); e != errc{}) {
     return fail_request(slot, e);
@@ -338,11 +355,28 @@ void app_connection::release(request_slot& slot) noexcept {
   --active_count_;
 }
 
+void app_connection::release_idle_memory() noexcept {
+  output_.release_memory();
+  for (request_slot& slot : slots_) {
+    if (!slot.active) std::vector<std::byte>().swap(slot.params);
+  }
+  if (sink_ != content_sink::get_values) std::vector<std::byte>().swap(management_);
+}
+
 void app_connection::finish(request_slot& slot, std::uint32_t app_status, protocol_status status) {
   const std::uint16_t id = slot.key.id;
-  output_.append(make_empty_record(record_type::stdout_stream, id));  // §6.1: stream always sent
-  if (slot.stderr_written) output_.append(make_empty_record(record_type::stderr_stream, id));
-  output_.append(make_end_request(id, app_status, status));
+  // The closing records in one append: the empty STDOUT (§6.1: the stream is always sent),
+  // the empty STDERR if that stream was used, END_REQUEST.
+  std::array<std::byte, 2 * header_size + sizeof(fixed_record)> closing{};
+  std::size_t size = 0;
+  const auto add = [&closing, &size](bytes_view record) {
+    std::copy(record.begin(), record.end(), closing.begin() + static_cast<std::ptrdiff_t>(size));
+    size += record.size();
+  };
+  add(make_empty_record(record_type::stdout_stream, id));
+  if (slot.stderr_written) add(make_empty_record(record_type::stderr_stream, id));
+  add(make_end_request(id, app_status, status));
+  output_.append(std::span(closing).first(size));
   if (!slot.keep_conn) close_pending_ = true;  // §5.1: we close after this response
   release(slot);
 }

@@ -10,8 +10,6 @@ namespace {
 // Compaction runs when this many consumed segments or owned bytes sit before the head.
 constexpr std::size_t compact_segments = 64;
 constexpr std::size_t compact_bytes = 64 * 1024;
-// Owned capacity kept across clear(); more is given back.
-constexpr std::size_t retained_capacity = 256 * 1024;
 
 }  // namespace
 
@@ -157,7 +155,7 @@ void output_queue::compact() noexcept {
 
 void output_queue::clear() noexcept {
   // An idle connection should not keep the peak of a past large response.
-  if (owned_capacity_ > retained_capacity) {
+  if (owned_capacity_ > retained_capacity_) {
     owned_.reset();
     owned_capacity_ = 0;
   }
@@ -166,6 +164,14 @@ void output_queue::clear() noexcept {
   head_ = 0;
   head_offset_ = 0;
   pending_ = 0;
+}
+
+void output_queue::release_memory() noexcept {
+  if (pending_ != 0) return;
+  clear();
+  owned_.reset();
+  owned_capacity_ = 0;
+  std::vector<segment>().swap(segments_);
 }
 
 }  // namespace fcgi::protocol

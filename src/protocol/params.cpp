@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 namespace fcgi::protocol {
 namespace {
@@ -47,34 +48,134 @@ constexpr std::array<std::string_view, 18> guarded_names{
     "SERVER_NAME",     "SERVER_PORT",  "HTTP_HOST"};
 constexpr std::size_t content_length_index = 0;
 
-// Guarded names by length (5..15 bytes), so a typical name is rejected by one table load
-// instead of 18 compares: this runs for every pair of every request.
+// Guarded names by a perfect hash, so a typical name costs one table load and at most one
+// compare instead of a search: this runs for every pair of every request. The key mixes the
+// length with the first and the last four bytes of the name (every guarded name has at least
+// five bytes, so both loads stay inside it); name_hash_multiplier was searched for
+// (multiply-shift hashing) to give the 18 names 18 different slots, which a static_assert
+// below checks.
+constexpr std::size_t shortest_guarded = 5;
 constexpr std::size_t longest_guarded = 15;
-constexpr std::size_t max_same_length = 8;
-using length_bucket = std::array<std::int8_t, max_same_length>;
+constexpr unsigned name_hash_bits = 5;
+constexpr std::uint32_t name_hash_multiplier = 0x43c71b9bU;
 
-constexpr std::array<length_bucket, longest_guarded + 1> make_buckets() {
-  std::array<length_bucket, longest_guarded + 1> buckets{};
-  for (length_bucket& b : buckets) b.fill(-1);
-  for (std::size_t i = 0; i < guarded_names.size(); ++i) {
-    length_bucket& b = buckets[guarded_names[i].size()];
-    std::size_t slot = 0;
-    while (b[slot] >= 0) ++slot;
-    b[slot] = static_cast<std::int8_t>(i);
-  }
-  return buckets;
+constexpr std::uint32_t load32(const char* p) noexcept {  // little-endian; GCC makes it one load
+  return static_cast<std::uint32_t>(static_cast<unsigned char>(p[0])) |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(p[1])) << 8U |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(p[2])) << 16U |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(p[3])) << 24U;
 }
-constexpr auto guarded_by_length = make_buckets();
+
+constexpr std::uint64_t load64(const char* p) noexcept {
+  return static_cast<std::uint64_t>(load32(p)) | static_cast<std::uint64_t>(load32(p + 4)) << 32U;
+}
+
+/// Precondition: shortest_guarded <= name.size() <= longest_guarded.
+constexpr std::size_t name_slot(std::string_view name) noexcept {
+  const std::uint32_t key = load32(name.data()) ^ ((load32(name.data() + name.size() - 4) * 2U) +
+                                                   static_cast<std::uint32_t>(name.size()));
+  return (key * name_hash_multiplier) >> (32U - name_hash_bits);
+}
+
+using guarded_table = std::array<std::int8_t, std::size_t{1} << name_hash_bits>;
+
+/// The table, or an empty optional when two names share a slot or a length is out of range.
+constexpr std::optional<guarded_table> make_guarded_table() {
+  guarded_table table{};
+  table.fill(-1);
+  for (std::size_t i = 0; i < guarded_names.size(); ++i) {
+    const std::string_view name = guarded_names[i];
+    if (name.size() < shortest_guarded || name.size() > longest_guarded) return std::nullopt;
+    std::int8_t& slot = table[name_slot(name)];
+    if (slot >= 0) return std::nullopt;
+    slot = static_cast<std::int8_t>(i);
+  }
+  return table;
+}
+static_assert(make_guarded_table().has_value(),
+              "two guarded names share a hash slot: search another name_hash_multiplier");
+constexpr guarded_table guarded_by_hash = *make_guarded_table();
+
+/// Equality of two strings of the same length, 5 to 16 bytes: two overlapping word compares.
+bool equal_short(const char* a, const char* b, std::size_t size) noexcept {
+  if (size >= 8) {
+    return load64(a) == load64(b) && load64(a + size - 8) == load64(b + size - 8);
+  }
+  return load32(a) == load32(b) && load32(a + size - 4) == load32(b + size - 4);
+}
 
 int guarded_index(std::string_view name) noexcept {
-  if (name.size() > longest_guarded) return -1;
-  for (const std::int8_t i : guarded_by_length[name.size()]) {
-    if (i < 0) return -1;
-    const std::string_view candidate =
-        guarded_names[static_cast<std::size_t>(static_cast<unsigned char>(i))];
-    if (candidate[0] == name[0] && candidate == name) return i;
+  // One unsigned compare for shortest_guarded <= size <= longest_guarded.
+  if (name.size() - shortest_guarded > longest_guarded - shortest_guarded) return -1;
+  const std::int8_t i = guarded_by_hash[name_slot(name)];
+  if (i < 0) return -1;
+  const std::string_view candidate = guarded_names[static_cast<std::size_t>(i)];
+  if (candidate.size() != name.size() || !equal_short(candidate.data(), name.data(), name.size())) {
+    return -1;
   }
-  return -1;
+  return i;
+}
+
+/// True when `text` holds a NUL byte: a word at a time (the classic "has a zero byte" test),
+/// the last word overlapping, so a short name costs a few instructions instead of a call.
+bool has_nul(std::string_view text) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101U;
+  constexpr std::uint64_t highs = 0x8080808080808080U;
+  const char* p = text.data();
+  const std::size_t size = text.size();
+  if (size >= 8) {
+    for (std::size_t at = 0; at + 8 < size; at += 8) {
+      const std::uint64_t word = load64(p + at);
+      if (((word - ones) & ~word & highs) != 0) return true;
+    }
+    const std::uint64_t last = load64(p + size - 8);
+    return ((last - ones) & ~last & highs) != 0;
+  }
+  if (size >= 4) {
+    const std::uint64_t word = load32(p) | static_cast<std::uint64_t>(load32(p + size - 4)) << 32U;
+    return ((word - ones) & ~word & highs) != 0;
+  }
+  for (std::size_t at = 0; at < size; ++at) {
+    if (p[at] == '\0') return true;
+  }
+  return false;
+}
+
+/// Decodes the pair at the front of `pair` (`left` bytes) when all of it is present; returns
+/// its encoded size, or 0 when it is not whole (decode_pair then tells "need more" from "too
+/// large"). Inline and without the per-length limit checks, which a whole pair inside a
+/// stream no longer than the limit always passes: the common path of scan() and find().
+inline std::size_t decode_whole_pair(const char* pair, std::size_t left, param& out) noexcept {
+  const auto octet = [pair](std::size_t at) -> std::size_t {
+    return static_cast<unsigned char>(pair[at]);
+  };
+  const auto long_length = [&octet](std::size_t at) -> std::size_t {  // §3.4: high bit set
+    return (octet(at) & 0x7fU) << 24U | octet(at + 1) << 16U | octet(at + 2) << 8U | octet(at + 3);
+  };
+  if (left < 2) return 0;
+  std::size_t head = 0;
+  std::size_t name_length = octet(0);
+  if (name_length < 0x80) {
+    head = 1;
+  } else {
+    if (left < 5) return 0;
+    name_length = long_length(0);
+    head = 4;
+  }
+  if (left - head < 1) return 0;
+  std::size_t value_length = octet(head);
+  if (value_length < 0x80) {
+    head += 1;
+  } else {
+    if (left - head < 4) return 0;
+    value_length = long_length(head);
+    head += 4;
+  }
+  // Both lengths are below 2^31: the sums cannot overflow.
+  if (left - head < name_length || left - head - name_length < value_length) return 0;
+  out.name = std::string_view(pair + head, name_length);
+  out.value = std::string_view(pair + head + name_length, value_length);
+  return head + name_length + value_length;
 }
 
 /// RFC 3875 §4.1.2: CONTENT_LENGTH = 1*digit. We also bound it below 2^63 (19 digits).
@@ -125,13 +226,13 @@ pair_status decode_pair(bytes_view in, param& out, std::size_t max_pair_size) no
 
 void param_list::iterator::decode_current() noexcept {
   if (rest_.empty()) return;
-  const pair_status status = decode_pair(rest_, current_, unlimited);
-  if (status.consumed == 0) {
+  const std::size_t consumed = decode_whole_pair(as_chars(rest_).data(), rest_.size(), current_);
+  if (consumed == 0) {
     // Not a validated list (a broken precondition): end the iteration rather than over-read.
     rest_ = rest_.subspan(rest_.size());
     return;
   }
-  size_ = status.consumed;
+  size_ = consumed;
 }
 
 param_list::iterator::iterator(bytes_view rest) noexcept : rest_(rest) { decode_current(); }
@@ -144,38 +245,27 @@ param_list::iterator& param_list::iterator::operator++() noexcept {
 }
 
 std::optional<std::string_view> param_list::find(std::string_view name) const noexcept {
-  for (const param& p : *this) {
+  // The iterator's walk without its bookkeeping: handlers look params up by name often.
+  const char* at = as_chars(bytes_).data();
+  std::size_t left = bytes_.size();
+  param p;
+  while (left != 0) {
+    const std::size_t consumed = decode_whole_pair(at, left, p);
+    if (consumed == 0) break;  // not a validated list (a broken precondition): not found
     if (p.name == name) return p.value;
+    at += consumed;
+    left -= consumed;
   }
   return std::nullopt;
 }
 
-errc params_scanner::scan(bytes_view stream, const params_policy& policy) noexcept {
-  if (error_ != errc{}) return error_;
-  if (stream.size() > policy.max_bytes) return error_ = errc::params_too_large;
-  while (scanned_ < stream.size()) {
-    param p;
-    const pair_status status =
-        decode_pair(stream.subspan(scanned_), p, policy.max_bytes - scanned_);
-    if (status.error != errc{}) return error_ = status.error;
-    if (status.consumed == 0) break;  // the rest of this pair is in a later record
-    if (++count_ > policy.max_count) return error_ = errc::too_many_params;
-    if (const errc e = check_pair(p, policy); e != errc{}) return error_ = e;
-    scanned_ += status.consumed;
-  }
-  return errc{};
-}
-
-errc params_scanner::finish(bytes_view stream) const noexcept {
-  if (error_ != errc{}) return error_;
-  return scanned_ == stream.size() ? errc{} : errc::truncated_pair;
-}
-
-errc params_scanner::check_pair(const param& p, const params_policy& policy) noexcept {
+// Inlined into scan(), its only caller: it runs for every pair.
+[[gnu::always_inline]] inline errc params_scanner::check_pair(
+    const param& p, const params_policy& policy) noexcept {
   if (p.name.empty()) return errc::empty_param_name;
-  if (std::memchr(p.name.data(), 0, p.name.size()) != nullptr) return errc::nul_in_param_name;
   const int index = guarded_index(p.name);
-  if (index < 0) return errc{};
+  if (index < 0) return has_nul(p.name) ? errc::nul_in_param_name : errc{};
+  // A guarded name has no NUL: it equals one of guarded_names.
   const std::uint32_t bit = 1U << static_cast<unsigned>(index);
   const bool repeated = (seen_names_ & bit) != 0;
   if (repeated && !policy.allow_duplicate_names) return errc::duplicate_param;
@@ -189,6 +279,52 @@ errc params_scanner::check_pair(const param& p, const params_policy& policy) noe
   }
   if (!repeated) content_length_ = length;  // param_list::find sees the first copy too
   return errc{};
+}
+
+errc params_scanner::scan(bytes_view stream, const params_policy& policy) noexcept {
+  if (error_ != errc{}) return error_;
+  if (stream.size() > policy.max_bytes) return error_ = errc::params_too_large;
+  const char* const bytes = as_chars(stream).data();
+  const std::size_t size = stream.size();
+  // The position and the count live in registers for the loop and are stored once after it.
+  std::size_t scanned = scanned_;
+  std::uint32_t count = count_;
+  const std::uint32_t max_count = policy.max_count;
+  errc error{};
+  param p;  // overwritten by each decode
+  while (scanned < size) {
+    // The common case inline: the whole pair is present. Such a pair cannot pass max_bytes
+    // (the whole stream does not), so only decode_pair's early length checks for a partial
+    // pair are left to it.
+    std::size_t consumed = decode_whole_pair(bytes + scanned, size - scanned, p);
+    if (consumed == 0) {
+      const pair_status status =
+          decode_pair(stream.subspan(scanned), p, policy.max_bytes - scanned);
+      if (status.error != errc{}) {
+        error = status.error;
+        break;
+      }
+      if (status.consumed == 0) break;  // the rest of this pair is in a later record
+      consumed = status.consumed;
+    }
+    if (++count > max_count) {
+      error = errc::too_many_params;
+      break;
+    }
+    if (const errc e = check_pair(p, policy); e != errc{}) {
+      error = e;
+      break;
+    }
+    scanned += consumed;
+  }
+  scanned_ = scanned;
+  count_ = count;
+  return error_ = error;
+}
+
+errc params_scanner::finish(bytes_view stream) const noexcept {
+  if (error_ != errc{}) return error_;
+  return scanned_ == stream.size() ? errc{} : errc::truncated_pair;
 }
 
 errc validate_pairs(bytes_view block, std::size_t max_count) noexcept {

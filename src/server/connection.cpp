@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <exception>
 #include <string>
 
@@ -27,6 +28,10 @@ constexpr std::size_t eager_flush_bytes = 256 * 1024;
 /// After a stop, how long a connection that has sent no request yet may take to send its first
 /// (checked by the once-a-second sweep, so it closes 1 to 2 s after the stop).
 constexpr auto first_request_grace = std::chrono::seconds(1);
+/// How far past the bytes received a request body is reserved, towards CONTENT_LENGTH.
+constexpr std::size_t reserve_ahead = 1024 * 1024;
+/// A connection without input or output for this long gives its buffers back.
+constexpr auto idle_release = std::chrono::milliseconds(500);
 
 /// Bridges a response to its request on a connection.
 class connection_sink final : public response_sink {
@@ -98,6 +103,10 @@ connection::connection(worker& owner, int fd, std::string peer)
       protocol_(owner.shared.config.protocol),
       last_input_(clock::now()),
       last_output_(last_input_) {
+  // The output buffer is kept however large it grew while the connection is busy (a 1 MiB
+  // response no longer page-faults fresh memory each time); check_deadlines gives it back
+  // once the connection idles.
+  protocol_.output().set_retained_capacity(SIZE_MAX);
   owner_.add(*this);
 }
 
@@ -130,7 +139,12 @@ void connection::wait_writable() {
 
 void connection::on_readable() {
   std::byte* buffer = owner_.read_buffer.get();
-  // Drain until EAGAIN: the reactor is edge-triggered.
+  // Reads until a read comes back short: the socket is drained for now, and reading again
+  // would only fetch EAGAIN (one wasted system call per request). This is safe although the
+  // reactor is edge-triggered because every wait_readable() is an async_wait, for which Asio
+  // 1.81's epoll_reactor::start_op always re-arms with EPOLL_CTL_MOD, and the kernel's
+  // ep_modify() polls the socket and reports it at once if bytes or an EOF are already
+  // pending (a FIN that came with the last bytes is not lost). A full read may leave more.
   for (;;) {
     const ssize_t n = ::read(socket_.native_handle(), buffer, worker::read_buffer_size);
     if (n > 0) {
@@ -139,6 +153,7 @@ void connection::on_readable() {
       if (closed_) return;
       track_header_phase();
       if (input_paused_) break;  // resumed by resume_input_if_drained
+      if (static_cast<std::size_t>(n) < worker::read_buffer_size) break;
       continue;
     }
     if (n == 0) {
@@ -280,13 +295,27 @@ void connection::on_input_chunk(const app_event& ev, bool is_data) {
     return;
   }
   std::string& buffer = is_data ? state->req->data_buffer() : state->req->body_buffer();
-  if (buffer.size() + ev.bytes.size() > owner_.shared.config.max_body_bytes) {
+  const std::size_t max_body = owner_.shared.config.max_body_bytes;
+  if (buffer.size() + ev.bytes.size() > max_body) {
     connection_sink sink(*this, ev.request);
     response res(sink);
     res.status(413, "Content Too Large").header("Content-Type", "text/plain");
     res.write("request body too large\n");
     res.end(1);
     return;
+  }
+  const std::size_t wanted = buffer.size() + ev.bytes.size();
+  if (!is_data && buffer.capacity() < wanted) {
+    // Grow towards CONTENT_LENGTH at once instead of by doubling (which copies about twice
+    // the body), but at most reserve_ahead past what has arrived: a peer that declares
+    // 64 MiB and sends one byte gets 1 MiB reserved, not 64. CONTENT_LENGTH was validated by
+    // the protocol layer, which also holds STDIN to it.
+    if (const std::optional<std::uint64_t> length = state->req->content_length()) {
+      const std::uint64_t declared = std::min<std::uint64_t>(*length, max_body);
+      const std::uint64_t ahead = std::max<std::uint64_t>(wanted + reserve_ahead, 2 * wanted);
+      buffer.reserve(
+          static_cast<std::size_t>(std::max<std::uint64_t>(std::min(declared, ahead), wanted)));
+    }
   }
   buffer.append(protocol::as_chars(ev.bytes));
 }
@@ -596,7 +625,16 @@ void connection::check_deadlines(clock::time_point now) {
     if (now - last_input_ > config.input_timeout) close("request input stalled past input_timeout");
     return;
   }
-  if (requests_.empty() && now - last_input_ > config.idle_timeout) close();
+  if (requests_.empty() && now - last_input_ > config.idle_timeout) {
+    close();
+    return;
+  }
+  // Idle since the last sweep: give back what it kept for its next request (the output
+  // buffer, params buffers), so thousands of idle connections hold almost nothing.
+  if (requests_.empty() && protocol_.active_requests() == 0 && now - last_input_ >= idle_release &&
+      now - last_output_ >= idle_release) {
+    protocol_.release_idle_memory();
+  }
 }
 
 void connection::end_overdue_requests(clock::time_point now) {

@@ -188,7 +188,13 @@ class worker {
 
   shared_state& shared;
   const unsigned index;  ///< 0 .. threads - 1
-  asio::io_context io{1};
+  /// Run by this worker's thread only, and every descriptor and timer registered with it is
+  /// used from that thread only (other threads, the handler pool and stop(), reach the worker
+  /// with asio::post, which stays locked). So the reactor's per-descriptor locking is turned
+  /// off: UNSAFE_IO drops one mutex lock and unlock per operation start and per readiness
+  /// report. Anything that starts or cancels an operation on this context from another thread
+  /// must post to it instead.
+  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   /// One read buffer per thread: a connection reads only when readable and consumes at once,
   /// so idle connections hold no buffer.
   std::unique_ptr<std::byte[]> read_buffer;  // NOLINT(modernize-avoid-c-arrays)

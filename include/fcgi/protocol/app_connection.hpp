@@ -134,6 +134,9 @@ class app_connection {
   /// The bytes to send.
   output_queue& output() noexcept { return output_; }
   [[nodiscard]] const output_queue& output() const noexcept { return output_; }
+  /// Gives back the memory an idle connection keeps for its next request: the output
+  /// queue's storage if nothing is pending, and the params buffers of request slots not in use.
+  void release_idle_memory() noexcept;
 
   /// True after a connection_error, or when a request without KEEP_CONN has ended and no
   /// request is active: close once output() is empty (§3.5).

@@ -36,8 +36,16 @@ class output_queue {
   [[nodiscard]] std::size_t gather(std::span<bytes_view> slices) const noexcept;
   /// Drops the first `count` pending bytes (count <= size()).
   void consume(std::size_t count) noexcept;
-  /// Drops everything, e.g. when the connection is gone.
+  /// Drops everything, e.g. when the connection is gone. Owned storage up to the retained
+  /// capacity is kept for what comes next; more is given back.
   void clear() noexcept;
+  /// How much owned storage the queue keeps when it empties (default 256 KiB, so an idle
+  /// connection does not keep the peak of a past large response). A runtime that calls
+  /// release_memory() on idle connections itself may keep everything (SIZE_MAX): a busy
+  /// connection then reuses one buffer instead of page-faulting a fresh one per response.
+  void set_retained_capacity(std::size_t bytes) noexcept { retained_capacity_ = bytes; }
+  /// Gives all owned storage back if nothing is pending (does nothing otherwise).
+  void release_memory() noexcept;
   /// Bytes of owned storage held (for memory accounting and tests).
   [[nodiscard]] std::size_t capacity() const noexcept { return owned_capacity_; }
 
@@ -67,6 +75,7 @@ class output_queue {
   std::size_t head_ = 0;         ///< first segment not fully consumed
   std::size_t head_offset_ = 0;  ///< bytes of segments_[head_] already consumed
   std::size_t pending_ = 0;
+  std::size_t retained_capacity_ = 256 * 1024;
 };
 
 }  // namespace fcgi::protocol

@@ -124,6 +124,35 @@ TEST(app_connection, responder_flow_spec_6_2) {
   EXPECT_FALSE(conn.failed());
 }
 
+TEST(app_connection, release_idle_memory_keeps_active_requests_whole) {
+  app_connection conn;
+  const request_key ended = start(conn, 1);
+  ASSERT_EQ(conn.end_request(ended, 0), errc{});
+  fcgi_test::drain(conn.output());
+  // Request 2 is active: its params (and the events it reports later) must survive.
+  const byte_vector input = started(2, {{"REQUEST_METHOD", "PUT"}, {"QUERY_STRING", "a=1"}});
+  bytes_view in = input;
+  const app_event ready = conn.next_event(in);
+  ASSERT_EQ(ready.kind, app_event_kind::params_ready);
+  const request_key key = ready.request;
+  conn.release_idle_memory();
+  EXPECT_EQ(conn.output().capacity(), 0U);
+  // The views still point into the active slot's params (ASan would see a freed buffer).
+  EXPECT_EQ(ready.params.find("QUERY_STRING"), std::optional<std::string_view>("a=1"));
+  EXPECT_EQ(ready.params.find("REQUEST_METHOD"), std::optional<std::string_view>("PUT"));
+  EXPECT_EQ(conn.write_stdout(key, as_bytes("x")), errc{});
+  conn.release_idle_memory();  // output pending: kept
+  EXPECT_GT(conn.output().capacity(), 0U);
+  EXPECT_EQ(conn.end_request(key, 0), errc{});
+  EXPECT_EQ(output_records(conn.output()),
+            (lines{"STDOUT 2 \"x\"", "STDOUT 2", "END_REQUEST 2 app=0 REQUEST_COMPLETE"}));
+  // And the connection serves the next request after giving everything back.
+  fcgi_test::drain(conn.output());
+  conn.release_idle_memory();
+  const request_key next = start(conn, 1, 1, keep, {{"REQUEST_URI", "/next"}});
+  EXPECT_EQ(conn.end_request(next, 0), errc{});
+}
+
 TEST(app_connection, responder_may_write_before_stdin_ends_spec_6_2) {
   app_connection conn;
   const request_key key = start(conn, 1);

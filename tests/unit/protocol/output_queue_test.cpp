@@ -347,5 +347,38 @@ TEST(output_queue, clear_drops_everything) {
   EXPECT_EQ(pending_text(q), "new");
 }
 
+TEST(output_queue, emptying_gives_back_storage_above_the_retained_capacity) {
+  const std::string big(300 * 1024, 'b');
+  output_queue q;
+  q.append(as_bytes(big));
+  ASSERT_GE(q.capacity(), big.size());
+  q.consume(q.size());
+  EXPECT_EQ(q.capacity(), 0U);  // above the default 256 KiB: given back
+  q.append(as_bytes("small"));
+  q.consume(q.size());
+  EXPECT_GT(q.capacity(), 0U);  // a small buffer is kept for the next response
+}
+
+TEST(output_queue, retained_capacity_keeps_a_large_buffer_until_release_memory) {
+  const std::string big(1024 * 1024, 'b');
+  output_queue q;
+  q.set_retained_capacity(SIZE_MAX);
+  q.append(as_bytes(big));
+  const std::size_t peak = q.capacity();
+  q.consume(q.size());
+  EXPECT_EQ(q.capacity(), peak);  // the next large response reuses it
+  q.append(as_bytes(big));
+  EXPECT_EQ(q.capacity(), peak);
+  q.release_memory();  // something is pending: nothing happens
+  EXPECT_EQ(q.capacity(), peak);
+  EXPECT_EQ(pending_text(q), big);
+  q.consume(q.size());
+  q.release_memory();
+  EXPECT_EQ(q.capacity(), 0U);
+  EXPECT_TRUE(q.empty());
+  q.append(as_bytes("after"));
+  EXPECT_EQ(pending_text(q), "after");
+}
+
 }  // namespace
 }  // namespace fcgi::protocol

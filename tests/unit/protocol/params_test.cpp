@@ -285,6 +285,60 @@ TEST(params, scanner_rejects_nul_in_name_B27) {
   EXPECT_EQ(scan_all(raw_pairs({{std::string("\0", 1), "x"}})), errc::nul_in_param_name);
 }
 
+TEST(params, scanner_rejects_nul_at_every_position_of_every_name_length_B27) {
+  // Names are checked a word at a time: a NUL must be found in every byte of every word,
+  // including the overlapping last word and names shorter than one word.
+  for (std::size_t length = 1; length <= 40; ++length) {
+    for (std::size_t at = 0; at < length; ++at) {
+      std::string name(length, 'N');
+      name[at] = '\0';
+      EXPECT_EQ(scan_all(raw_pairs({{"A", "1"}, {name, "x"}})), errc::nul_in_param_name)
+          << length << " " << at;
+    }
+    EXPECT_EQ(scan_all(raw_pairs({{std::string(length, '\x01'), "x"}})), errc{}) << length;
+    EXPECT_EQ(scan_all(raw_pairs({{std::string(length, '\x80'), "x"}})), errc{}) << length;
+    EXPECT_EQ(scan_all(raw_pairs({{std::string(length, '\xff'), "x"}})), errc{}) << length;
+  }
+}
+
+TEST(params, scanner_guards_only_the_exact_names_B28) {
+  // The guarded names are found by a hash: a name differing in any one byte, or one byte
+  // longer or shorter, is an ordinary name that may repeat.
+  for (const char* guarded :
+       {"CONTENT_LENGTH", "CONTENT_TYPE", "SCRIPT_FILENAME", "SCRIPT_NAME", "PATH_INFO",
+        "PATH_TRANSLATED", "QUERY_STRING", "REQUEST_METHOD", "REQUEST_URI", "DOCUMENT_ROOT",
+        "DOCUMENT_URI", "REMOTE_ADDR", "REMOTE_USER", "AUTH_TYPE", "HTTPS", "SERVER_NAME",
+        "SERVER_PORT", "HTTP_HOST"}) {
+    const std::string name = guarded;
+    for (std::size_t at = 0; at < name.size(); ++at) {
+      std::string near = name;
+      near[at] = near[at] == 'X' ? 'Y' : 'X';
+      EXPECT_EQ(scan_all(raw_pairs({{near, "1"}, {near, "2"}})), errc{}) << near;
+    }
+    EXPECT_EQ(scan_all(raw_pairs({{name + "X", "1"}, {name + "X", "2"}})), errc{}) << name;
+    const std::string shorter = name.substr(0, name.size() - 1);
+    EXPECT_EQ(scan_all(raw_pairs({{shorter, "1"}, {shorter, "2"}})), errc{}) << name;
+    EXPECT_EQ(scan_all(raw_pairs({{name, "1"}, {name, "2"}})), errc::duplicate_param) << name;
+  }
+}
+
+TEST(params, scanner_four_byte_lengths_at_every_split_spec_3_4) {
+  // Short names with long values (four-byte value lengths), long names, and four-byte
+  // encodings of small lengths, cut at every byte and fed in two steps.
+  byte_vector stream = raw_pairs({{"HTTP_COOKIE", std::string(300, 'c')},
+                                  {std::string(130, 'N'), "v"},
+                                  {"CONTENT_LENGTH", "7"}});
+  fcgi_test::append(stream, hex({0x80, 0x00, 0x00, 0x01, 0x80, 0x00, 0x00, 0x02, 'Q', 'v', 'w'}));
+  for (std::size_t split = 0; split <= stream.size(); ++split) {
+    params_scanner s;
+    ASSERT_EQ(s.scan(bytes_view(stream).first(split), params_policy{}), errc{}) << split;
+    ASSERT_EQ(s.scan(stream, params_policy{}), errc{}) << split;
+    ASSERT_EQ(s.finish(stream), errc{}) << split;
+    EXPECT_EQ(s.count(), 4U) << split;
+    EXPECT_EQ(s.content_length(), 7U) << split;
+  }
+}
+
 TEST(params, scanner_keeps_nul_in_value_B27) {
   const std::string value("/var/www/a.php\0.jpg", 19);
   const byte_vector stream = raw_pairs({{"QUERY_STRING", value}});
