@@ -127,6 +127,8 @@ class pool_reader {
       pool_.max_rss = size(node, "max_rss = \"512M\"");
     } else if (key == "request_timeout") {
       pool_.request_timeout = duration(node, "request_timeout = \"60s\"");
+    } else if (key == "slowlog_timeout") {
+      pool_.slowlog_timeout = duration(node, "slowlog_timeout = \"5s\"");
     } else if (key == "graceful_timeout") {
       pool_.graceful_timeout = duration(node, "graceful_timeout = \"30s\"");
     } else if (key == "min_uptime") {
@@ -140,7 +142,8 @@ class pool_reader {
            "the keys of a pool are listen, command, workers, user, group, chroot, chdir, umask, "
            "env_allow, env, allowed_clients, rlimit_nofile, rlimit_core, socket_mode, "
            "socket_owner, socket_group, allow_world_writable, backlog, max_requests, max_rss, "
-           "request_timeout, graceful_timeout, min_uptime, backoff_initial, backoff_max "
+           "request_timeout, slowlog_timeout, graceful_timeout, min_uptime, backoff_initial, "
+           "backoff_max "
            "(docs/fcgi-pm.md)");
     }
   }

@@ -83,6 +83,9 @@ struct raw_options {
   std::string backoff_max;
   std::uint64_t rlimit_nofile = 0;
   std::string max_rss;
+  std::uint64_t max_requests = 0;
+  std::string request_timeout;
+  std::string slowlog_timeout;
   std::string log_format = "text";
 };
 
@@ -145,6 +148,13 @@ pm::pool_config command_line_pool(const raw_options& raw, std::vector<std::strin
     const auto bytes = pm::parse_size(raw.max_rss);
     if (!bytes) usage_error("--max-rss", "'" + raw.max_rss + "' is not a size (e.g. 512M)");
     pool.max_rss = *bytes;
+  }
+  pool.max_requests = raw.max_requests;
+  if (!raw.request_timeout.empty()) {
+    pool.request_timeout = duration_option("--request-timeout", raw.request_timeout);
+  }
+  if (!raw.slowlog_timeout.empty()) {
+    pool.slowlog_timeout = duration_option("--slowlog-timeout", raw.slowlog_timeout);
   }
   pm::validate(pool, "pool " + pool.name + " (command line)");
   return pool;
@@ -268,6 +278,18 @@ std::optional<options> parse(int argc, char** argv) {
       ->group(pool);
   app.add_option("--max-rss", raw.max_rss, "Replace a worker whose memory passes this")
       ->type_name("SIZE")
+      ->group(pool);
+  app.add_option("--max-requests", raw.max_requests,
+                 "Replace a worker after N requests (fcgikit apps)")
+      ->type_name("N")
+      ->group(pool);
+  app.add_option("--request-timeout", raw.request_timeout,
+                 "Kill a worker whose handler runs longer (fcgikit apps)")
+      ->type_name("DURATION")
+      ->group(pool);
+  app.add_option("--slowlog-timeout", raw.slowlog_timeout,
+                 "Log a handler running longer (fcgikit apps)")
+      ->type_name("DURATION")
       ->group(pool);
   app.add_option("--rlimit-nofile", raw.rlimit_nofile, "Workers' open file limit")
       ->type_name("N")

@@ -61,10 +61,15 @@ struct pool_config {
   /// A worker whose resident memory (VmRSS) passes this many bytes is replaced gracefully
   /// (checked once a second). 0 = no limit.
   std::uint64_t max_rss = 0;
-  // Request-level limits: parsed and validated, acted on by a later increment (they need the
-  // runtime's scoreboard; see docs/fcgi-pm.md).
-  std::uint64_t max_requests = 0;  ///< 0 = unlimited
+  // Request-level limits, read from the worker's scoreboard: they apply to fcgikit
+  // applications only (libfcgi or Go workers never report; see docs/fcgi-pm.md).
+  /// A worker that has served this many requests is replaced gracefully. 0 = unlimited.
+  std::uint64_t max_requests = 0;
+  /// A worker whose handler runs longer is killed (SIGTERM, SIGKILL after a short grace).
+  /// 0 = none.
   std::chrono::milliseconds request_timeout{0};
+  /// A handler running longer is logged once (php-fpm's request_slowlog_timeout). 0 = off.
+  std::chrono::milliseconds slowlog_timeout{0};
 
   // Lifecycle.
   std::chrono::milliseconds graceful_timeout{std::chrono::seconds(30)};

@@ -63,6 +63,7 @@ allowed_clients = ["127.0.0.1", "::1"]
 max_requests = 500
 max_rss = "256M"
 request_timeout = "60s"
+slowlog_timeout = "5s"
 graceful_timeout = 10
 min_uptime = "500ms"
 backoff_initial = 0.25
@@ -93,6 +94,7 @@ socket_group = "www-data"
   EXPECT_EQ(web.max_requests, 500U);
   EXPECT_EQ(web.max_rss, 256U << 20);
   EXPECT_EQ(web.request_timeout, 60s);
+  EXPECT_EQ(web.slowlog_timeout, 5s);
   EXPECT_EQ(web.graceful_timeout, 10s);
   EXPECT_EQ(web.min_uptime, 500ms);
   EXPECT_EQ(web.backoff_initial, 250ms);
