@@ -13,12 +13,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <system_error>
 #include <utility>
 
 #include <fcgi/pm/backoff.hpp>
+#include <fcgi/pm/health.hpp>
 #include <fcgi/pm/spawn.hpp>
 #include <fcgi/pm/status.hpp>
+#include <fcgi/runtime/scoreboard.hpp>
 
 namespace fcgi::pm {
 namespace {
@@ -116,21 +120,9 @@ void refresh_socket_file(const pool_config& pool) {
   }
 }
 
-/// VmRSS of `pid` in bytes (0 when it cannot be read).
-std::uint64_t resident_bytes(pid_t pid) {
-  std::FILE* status = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "re");
-  if (status == nullptr) return 0;
-  std::uint64_t kib = 0;
-  char line[256] = {};  // NOLINT(modernize-avoid-c-arrays)
-  while (std::fgets(line, sizeof(line), status) != nullptr) {
-    if (std::strncmp(line, "VmRSS:", 6) == 0) {
-      kib = std::strtoull(line + 6, nullptr, 10);  // NOLINT(*-pointer-arithmetic)
-      break;
-    }
-  }
-  std::fclose(status);
-  return kib * 1024;
-}
+/// How long a worker may stay silent on its scoreboard before the manager says, once per
+/// pool, that max_requests and request_timeout cannot apply to it.
+constexpr std::chrono::seconds attach_patience{5};
 
 struct worker {
   pid_t pid = 0;
@@ -139,9 +131,16 @@ struct worker {
   bool survived = false;  ///< has been up min_uptime
   bool stopping = false;  ///< SIGTERM sent by the manager
   bool killed = false;    ///< SIGKILL sent by the manager
-  bool recycle = false;   ///< over max_rss: replaced like a worker of an older generation
+  bool recycle = false;   ///< judged for replacement: replaced like a worker of an older generation
   clock::time_point kill_at;
   std::shared_ptr<listener> socket;  ///< the socket it was given, kept open while it lives
+  /// Its scoreboard (fd 3 in the worker), read every health check; lives as long as the record.
+  std::optional<runtime::scoreboard> board;
+  bool attached = false;  ///< the worker has written its scoreboard (an fcgikit application)
+  worker_activity activity = worker_activity::unknown;
+  std::uint64_t requests = 0;  ///< requests completed, as last reported
+  /// Handler runs already in the slow log: (thread, when the handler started).
+  std::vector<std::pair<unsigned, std::chrono::nanoseconds>> slow_logged;
 };
 
 struct prepared_pool {
@@ -164,6 +163,11 @@ struct pool_state {
   /// been up min_uptime or has exited.
   pid_t on_trial = 0;
   std::uint64_t restarts = 0;
+  /// "crash", "max_requests", "max_rss", "request_timeout", "untrusted".
+  std::map<std::string, std::uint64_t> restarts_by_reason;
+  std::uint64_t requests_of_gone_workers = 0;
+  std::uint64_t slow_requests = 0;
+  bool warned_unattached = false;
 
   explicit pool_state(prepared_pool p)
       : config(std::move(p.config)),
@@ -255,8 +259,14 @@ class supervisor::impl {
     for (pool_config& config : configs) {
       check_privileges(config, root, options_.allow_root);
       identity who = resolve_identity(config);
-      auto plan = std::make_shared<const spawn_plan>(config, std::move(who),
-                                                     build_environment(config, environment));
+      std::vector<std::string> worker_environment = build_environment(config, environment);
+      // Every worker gets its scoreboard on fd 3 (start_worker); the pool's own value loses.
+      const std::string name = std::string(runtime::scoreboard_variable) + "=";
+      std::erase_if(worker_environment,
+                    [&name](const std::string& entry) { return entry.starts_with(name); });
+      worker_environment.push_back(name + "3");
+      auto plan =
+          std::make_shared<const spawn_plan>(config, std::move(who), std::move(worker_environment));
       result.push_back({std::move(config), std::move(plan), nullptr});
     }
     // Sockets last, so that a mistake above opens nothing. A pool keeps the socket of a
@@ -275,6 +285,7 @@ class supervisor::impl {
 
   void wait_for_events(clock::time_point now) {
     clock::time_point wake = now + std::chrono::seconds(1);
+    if (!stopping_) wake = std::min(wake, last_health_check_ + health_interval());
     for (const auto& pool : pools_) {
       if (!stopping_ && pool->crashes.is_failing() && pool->next_start > now) {
         wake = std::min(wake, pool->next_start);
@@ -390,6 +401,7 @@ class supervisor::impl {
     const clock::duration uptime = now - w.started;
     const std::string& name = pool.config.name;
     if (pool.on_trial == w.pid) pool.on_trial = 0;
+    pool.requests_of_gone_workers += w.requests;
     if (w.stopping || stopping_) {
       info("worker_stopped", name, w.pid,
            "worker " + std::to_string(w.pid) + " stopped: " + exit_text(status) + " after " +
@@ -397,6 +409,7 @@ class supervisor::impl {
       return;
     }
     ++pool.restarts;
+    ++pool.restarts_by_reason["crash"];
     if (w.generation != pool.generation || w.recycle) {
       info("worker_exited", name, w.pid,
            "worker " + std::to_string(w.pid) +
@@ -431,6 +444,7 @@ class supervisor::impl {
   }
 
   void tick(clock::time_point now) {
+    const bool health_due = !stopping_ && now - last_health_check_ >= health_interval();
     for (const auto& pool : pools_) {
       for (worker& w : pool->workers) {
         if (w.stopping && !w.killed && now >= w.kill_at) {
@@ -450,10 +464,10 @@ class supervisor::impl {
           }
         }
       }
-      if (!stopping_ && now - last_rss_check_ >= std::chrono::seconds(1)) check_rss(*pool);
+      if (health_due) check_health(*pool, now);
       if (!stopping_) reconcile(*pool, now);
     }
-    if (now - last_rss_check_ >= std::chrono::seconds(1)) last_rss_check_ = now;
+    if (health_due) last_health_check_ = now;
     std::erase_if(pools_, [this](const std::unique_ptr<pool_state>& pool) {
       const bool done = (pool->retiring || stopping_) && pool->workers.empty();
       if (done && pool->retiring) info("pool_removed", pool->config.name, 0, "removed");
@@ -506,25 +520,118 @@ class supervisor::impl {
     }
   }
 
-  /// max_rss: a worker whose resident memory (VmRSS, the process alone) is above it is
-  /// replaced gracefully, as in a reload: a new worker first, then SIGTERM once it is up.
-  void check_rss(pool_state& pool) {
-    if (pool.config.max_rss == 0) return;
+  /// Once a second, or four times a request_timeout or slowlog_timeout when one is shorter,
+  /// so that a stuck worker is killed soon after its limit (at least every 100 ms).
+  [[nodiscard]] clock::duration health_interval() const {
+    clock::duration interval = std::chrono::seconds(1);
+    for (const auto& pool : pools_) {
+      for (const milliseconds limit :
+           {pool->config.request_timeout, pool->config.slowlog_timeout}) {
+        if (limit.count() > 0) interval = std::min<clock::duration>(interval, limit / 4);
+      }
+    }
+    return std::max<clock::duration>(interval, milliseconds(100));
+  }
+
+  /// Reads every worker's scoreboard and memory and acts on judge()'s verdict (health.hpp):
+  /// recycle = replaced gracefully as in a reload (a new worker first, SIGTERM once it is up);
+  /// kill = SIGTERM to its process group now, SIGKILL after the fast-stop grace. Slow
+  /// handlers are logged once per run.
+  void check_health(pool_state& pool, clock::time_point now) {
+    const health_limits limits = limits_of(pool.config);
+    const std::string& name = pool.config.name;
     for (worker& w : pool.workers) {
-      if (w.stopping || w.recycle || !w.survived) continue;
-      const std::uint64_t rss = resident_bytes(w.pid);
-      if (rss <= pool.config.max_rss) continue;
+      if (w.killed) continue;
+      worker_observation seen;
+      seen.now = runtime::monotonic_now();
+      if (w.board) {
+        seen.board = w.board->read(w.pid, seen.now);
+      } else {
+        seen.board = runtime::scoreboard_snapshot{};
+      }
+      if (limits.max_rss > 0) seen.rss_bytes = resident_bytes(w.pid);
+      const worker_verdict verdict = judge(limits, seen);
+      if (const auto* board = std::get_if<runtime::scoreboard_snapshot>(&seen.board);
+          board != nullptr && board->attached) {
+        w.attached = true;
+        w.requests = std::max(w.requests, verdict.requests_completed);
+      }
+      w.activity = verdict.activity;
+      log_slow_handlers(pool, w, verdict);
+      if (!w.attached && !pool.warned_unattached && !w.stopping &&
+          (limits.max_requests > 0 || limits.request_timeout.count() > 0) &&
+          now - w.started >= attach_patience) {
+        pool.warned_unattached = true;
+        info("scoreboard_not_attached", name, w.pid,
+             "worker " + std::to_string(w.pid) +
+                 " does not report to the scoreboard (not an fcgikit app?): "
+                 "max_requests/request_timeout cannot apply",
+             log_level::warning);
+      }
+      if (verdict.act == worker_verdict::action::kill) {
+        if (w.stopping) {  // already leaving (reload, recycle): it is stuck, so do not wait
+          w.kill_at = std::min(w.kill_at, now + options_.fast_stop_grace);
+          continue;
+        }
+        count_replacement(pool, verdict.why);
+        info("worker_timed_out", name, w.pid,
+             "killing worker " + std::to_string(w.pid) + ": " + verdict.reason +
+                 " (SIGTERM; SIGKILL after " + seconds_text(options_.fast_stop_grace) + ")",
+             log_level::error);
+        terminate(pool, w, now, options_.fast_stop_grace, false);
+        continue;
+      }
+      if (verdict.act != worker_verdict::action::recycle || w.stopping || w.recycle) continue;
+      // A worker with a page it cannot be trusted with is replaced at once; the limits wait
+      // until it has been up min_uptime, as a reload does.
+      if (verdict.why != worker_verdict::cause::untrusted && !w.survived) continue;
       w.recycle = true;
-      info("worker_over_max_rss", pool.config.name, w.pid,
-           "worker " + std::to_string(w.pid) + " uses " + std::to_string(rss >> 20) +
-               " MiB, above max_rss (" + std::to_string(pool.config.max_rss >> 20) +
-               " MiB): replacing it",
+      count_replacement(pool, verdict.why);
+      const char* event = verdict.why == worker_verdict::cause::untrusted ? "scoreboard_untrusted"
+                          : verdict.why == worker_verdict::cause::max_requests
+                              ? "worker_over_max_requests"
+                              : "worker_over_max_rss";
+      info(event, name, w.pid, "replacing worker " + std::to_string(w.pid) + ": " + verdict.reason,
            log_level::warning);
     }
   }
 
+  static void count_replacement(pool_state& pool, worker_verdict::cause why) {
+    ++pool.restarts;
+    ++pool.restarts_by_reason[std::string(to_string(why))];
+  }
+
+  /// One line per handler run past slowlog_timeout, however many checks see it.
+  void log_slow_handlers(pool_state& pool, worker& w, const worker_verdict& verdict) {
+    std::vector<std::pair<unsigned, std::chrono::nanoseconds>> still;
+    for (const slow_handler& slow : verdict.slow) {
+      const std::pair<unsigned, std::chrono::nanoseconds> key{slow.thread, slow.started};
+      still.push_back(key);
+      if (std::find(w.slow_logged.begin(), w.slow_logged.end(), key) != w.slow_logged.end()) {
+        continue;
+      }
+      ++pool.slow_requests;
+      info("request_slow", pool.config.name, w.pid,
+           "worker " + std::to_string(w.pid) + " thread " + std::to_string(slow.thread) +
+               " has run '" + slow.what + "' for " + seconds_text(slow.running) +
+               " (slowlog_timeout " + seconds_text(pool.config.slowlog_timeout) + ")",
+           log_level::warning);
+    }
+    w.slow_logged = std::move(still);
+  }
+
   bool start_worker(pool_state& pool, clock::time_point now) {
-    const spawn_result started = spawn_worker(*pool.plan, pool.socket->fd, options_.worker_log_fd);
+    std::optional<runtime::scoreboard> board;
+    try {
+      board = runtime::scoreboard::create();
+    } catch (const std::system_error& e) {
+      ++pool.restarts;
+      const milliseconds delay = pool.crashes.on_exit(milliseconds(0));
+      failed_start(pool, now, 0, std::string("did not start: no scoreboard: ") + e.what(), delay);
+      return false;
+    }
+    const spawn_result started =
+        spawn_worker(*pool.plan, pool.socket->fd, options_.worker_log_fd, board->fd());
     if (!started.ok()) {
       ++pool.restarts;
       const milliseconds delay = pool.crashes.on_exit(milliseconds(0));
@@ -536,6 +643,7 @@ class supervisor::impl {
     w.generation = pool.generation;
     w.started = now;
     w.socket = pool.socket;
+    w.board = std::move(board);
     if (pool.crashes.is_failing()) {
       pool.on_trial = w.pid;  // logged when it fails or when it has stayed up
     } else {
@@ -642,14 +750,17 @@ class supervisor::impl {
       p.listen = pool->config.listen.to_string();
       p.configured = pool->retiring ? 0 : pool->config.workers;
       p.restarts = pool->restarts;
+      p.restarts_by_reason = pool->restarts_by_reason;
+      p.slow_requests = pool->slow_requests;
+      p.requests = pool->requests_of_gone_workers;
       p.failed_starts_in_a_row = pool->crashes.failures();
       p.generation = pool->generation;
       for (const worker& w : pool->workers) {
-        p.workers.push_back({w.pid,
-                             w.stopping   ? "stopping"
-                             : w.survived ? "running"
-                                          : "starting",
-                             w.started, w.generation});
+        const std::string state = w.stopping    ? "stopping"
+                                  : !w.survived ? "starting"
+                                                : std::string(to_string(w.activity));
+        p.workers.push_back({w.pid, state, w.started, w.generation, w.requests});
+        p.requests += w.requests;
       }
       snapshot.pools.push_back(std::move(p));
     }
@@ -659,7 +770,7 @@ class supervisor::impl {
   supervisor_options options_;
   const logger& log_;
   clock::time_point started_ = clock::now();
-  clock::time_point last_rss_check_{};
+  clock::time_point last_health_check_{};
   std::uint64_t reloads_ = 0;
   std::unique_ptr<status_server> status_;
   runtime::endpoint status_socket_;

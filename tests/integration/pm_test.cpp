@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -35,6 +36,7 @@ const std::string pm_worker = FCGI_PM_WORKER;
 const std::string hello_app = FCGI_EXAMPLE_HELLO;
 const std::string counter_app = FCGI_EXAMPLE_COUNTER;
 const std::string async_app = FCGI_EXAMPLE_ASYNC;
+const std::string pm_app = FCGI_PM_APP;
 
 TEST(pm, pool_of_three_serves_and_workers_hold_the_socket_on_fd_0) {
   const temp_dir dir;
@@ -325,9 +327,11 @@ TEST(pm, workers_run_as_nobody_in_a_chroot_with_chdir_and_umask) {
   EXPECT_EQ(status_field(w, "Umask"), "0027");
   EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(w) + "/root"), jail);
   EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(w) + "/cwd"), jail + "/data");
-  // fds: the socket on 0, the log on 1 and 2, nothing else leaked from the manager.
-  EXPECT_EQ(fd_count(w), 3U);
+  // fds: the socket on 0, the log on 1 and 2, the scoreboard on 3, nothing else leaked from
+  // the manager.
+  EXPECT_EQ(fd_count(w), 4U);
   EXPECT_TRUE(fd_target(w, 0).starts_with("socket:"));
+  EXPECT_TRUE(fd_target(w, 3).starts_with("/memfd:fcgi-pm-scoreboard")) << fd_target(w, 3);
   EXPECT_NE(pm.log().find("as nobody"), std::string::npos) << pm.log();
   struct stat info {};
   ASSERT_EQ(::stat((dir / "app.sock").c_str(), &info), 0);
@@ -348,8 +352,9 @@ TEST(pm, worker_environment_is_only_the_allowlist_and_explicit_vars) {
   ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
   const pid_t w = pm.workers()[0];
   ASSERT_TRUE(wait_until([&] { return status_field(w, "Name") == "pm_worker"; }, 2s));
-  EXPECT_EQ(environ_of(w), (std::vector<std::string>{"KEEP=yes", "EXTRA=z",
-                                                     "FCGI_WEB_SERVER_ADDRS=127.0.0.1,::1"}));
+  EXPECT_EQ(environ_of(w),
+            (std::vector<std::string>{"KEEP=yes", "EXTRA=z", "FCGI_WEB_SERVER_ADDRS=127.0.0.1,::1",
+                                      "FCGI_PM_SCOREBOARD=3"}));
   pm.signal(SIGTERM);
   EXPECT_EQ(pm.wait(5s), 0);
 }
@@ -455,22 +460,43 @@ TEST(pm, status_endpoint_reports_workers_restarts_and_prometheus_text) {
         if (run.status != 0) return false;
         status = nlohmann::json::parse(run.out);
         const auto& pool = status["pools"][0];
-        return pool["workers"]["running"] == 2 && pool["restarts"] == 1;
+        // hello is an fcgikit app: its scoreboard says idle once it has published.
+        return pool["workers"]["idle"] == 2 && pool["restarts"] == 1;
       },
-      5s))
+      8s))
       << status.dump(2) << pm.log();
   EXPECT_EQ(status["pid"], pm.pid());
   EXPECT_EQ(status["pools"][0]["name"], "hello");
   EXPECT_EQ(status["pools"][0]["workers_configured"], 2);
   EXPECT_EQ(status["pools"][0]["processes"].size(), 2U);
+  EXPECT_EQ(status["pools"][0]["workers"]["running"], 2);
+  EXPECT_EQ(status["pools"][0]["restarts_by_reason"]["crash"], 1);
+  EXPECT_EQ(status["pools"][0]["restarts_by_reason"]["max_requests"], 0);
+
+  // Requests served, per worker and per pool, from the scoreboards (published once a second).
+  fcgi::client::client client("unix:" + (dir / "app.sock"), one_connection_per_call());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(get(client).ok());
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto run = fcgi::test::run_tool({pm_tool, "status", "unix:" + status_sock});
+        if (run.status != 0) return false;
+        status = nlohmann::json::parse(run.out);
+        return status["pools"][0]["requests"] == 10;
+      },
+      5s))
+      << status.dump(2);
+  const auto& processes = status["pools"][0]["processes"];
+  EXPECT_EQ(processes[0]["requests"].get<int>() + processes[1]["requests"].get<int>(), 10);
 
   const auto prometheus =
       fcgi::test::run_tool({pm_tool, "status", "--prometheus", "unix:" + status_sock});
   EXPECT_EQ(prometheus.status, 0) << prometheus.err;
-  EXPECT_NE(prometheus.out.find("fcgi_pm_workers{pool=\"hello\",state=\"running\"} 2\n"),
+  EXPECT_NE(prometheus.out.find("fcgi_pm_workers{pool=\"hello\",state=\"idle\"} 2\n"),
             std::string::npos)
       << prometheus.out;
-  EXPECT_NE(prometheus.out.find("fcgi_pm_restarts_total{pool=\"hello\"} 1\n"), std::string::npos);
+  EXPECT_NE(prometheus.out.find("fcgi_pm_restarts_total{pool=\"hello\",reason=\"crash\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(prometheus.out.find("fcgi_pm_requests_total{pool=\"hello\"} 10\n"), std::string::npos);
 
   pm.signal(SIGTERM);
   EXPECT_EQ(pm.wait(5s), 0) << pm.log();
@@ -534,8 +560,9 @@ TEST(pm, a_worker_over_max_rss_is_replaced_gracefully) {
               "--min-uptime", "200ms", "--", pm_worker, "grow", dir / "lock", "64"});
   ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
   const pid_t big = pm.workers()[0];
-  ASSERT_TRUE(pm.wait_log("worker " + std::to_string(big) + " uses 6")) << pm.log();
-  EXPECT_NE(pm.log().find("above max_rss (30 MiB): replacing it"), std::string::npos);
+  ASSERT_TRUE(pm.wait_log("replacing worker " + std::to_string(big) + ": its resident memory 6"))
+      << pm.log();
+  EXPECT_NE(pm.log().find("MiB is over max_rss 30 MiB"), std::string::npos);
   ASSERT_TRUE(wait_until(
       [&] {
         const auto now = pm.workers();
@@ -548,6 +575,164 @@ TEST(pm, a_worker_over_max_rss_is_replaced_gracefully) {
   EXPECT_EQ(pm.workers().size(), 1U);
   pm.signal(SIGTERM);
   EXPECT_EQ(pm.wait(5s), 0);
+}
+
+}  // namespace
+
+namespace {
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+/// The pid in "replacing worker PID: " or "killing worker PID: " before `reason` in the log.
+pid_t pid_before(const std::string& log, const std::string& verb, const std::string& reason) {
+  const auto at = log.find(reason);
+  if (at == std::string::npos) return 0;
+  const auto start = log.rfind(verb, at);
+  if (start == std::string::npos) return 0;
+  return std::stoi(log.substr(start + verb.size()));
+}
+
+TEST(pm, max_requests_recycles_workers_under_load_without_a_failed_request) {
+  const temp_dir dir;
+  const std::string sock = dir / "app.sock";
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + sock, "-w", "2", "--min-uptime", "200ms", "--max-requests",
+              "50", "--", hello_app});
+  ASSERT_TRUE(pm.wait_workers(2)) << pm.log();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+  const auto first = pm.workers();
+  steady_load load("unix:" + sock, 2);
+  // Four replacements at least: each worker reports its count once a second.
+  EXPECT_TRUE(wait_until([&] { return occurrences(pm.log(), "(max_requests 50)") >= 4; }, 30s))
+      << pm.log();
+  load.stop();
+  EXPECT_EQ(load.failed(), 0U) << load.failures();
+  EXPECT_GT(load.ok(), 200U);
+  std::cout << "max_requests 50: " << occurrences(pm.log(), "(max_requests 50)")
+            << " workers replaced, " << load.ok() << " requests, " << load.failed() << " failed\n";
+  const auto now = pm.workers();
+  EXPECT_TRUE(std::none_of(now.begin(), now.end(), [&](pid_t w) {
+    return std::find(first.begin(), first.end(), w) != first.end();
+  })) << pm.log();
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+TEST(pm, request_timeout_kills_a_stuck_worker_names_the_request_and_a_new_one_serves) {
+  const temp_dir dir;
+  const std::string sock = dir / "app.sock";
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + sock, "-w", "1", "--min-uptime", "200ms", "--request-timeout",
+              "1s", "--", pm_app});
+  ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+  fcgi::client::client client("unix:" + sock, one_connection_per_call());
+  ASSERT_TRUE(wait_until([&] { return get(client).ok(); }, 5s));
+  const pid_t stuck = pm.workers()[0];
+  const auto started = steady::now();
+  const auto r = get(client, "/sleep?s=30");
+  const auto took = steady::now() - started;
+  EXPECT_FALSE(r.ok() && r.out.find("served by") != std::string::npos) << r.out;
+  ASSERT_TRUE(wait_until([&] { return !running(stuck); }, 10s)) << pm.log();
+  const auto dead = steady::now() - started;
+  std::cout << "request_timeout 1s: the client saw the end after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+            << " ms, the worker was gone after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(dead).count() << " ms\n";
+  EXPECT_LT(dead, 6s);  // 1 s limit + a check every 250 ms + 1 s grace, on a loaded machine
+  const std::string log = pm.log();
+  EXPECT_NE(log.find("killing worker " + std::to_string(stuck) + ": thread "), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("has run 'GET /sleep?s=30' for "), std::string::npos) << log;
+  EXPECT_NE(log.find("(request_timeout 1.0 s)"), std::string::npos) << log;
+  // A new worker serves.
+  std::string out;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto again = get(client);
+        out = again.out;
+        return again.ok() && out.find("served by ") != std::string::npos;
+      },
+      5s))
+      << pm.log();
+  EXPECT_EQ(out.find("served by " + std::to_string(stuck) + "\n"), std::string::npos);
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+TEST(pm, slowlog_names_a_slow_handler_once_per_run) {
+  const temp_dir dir;
+  const std::string sock = dir / "app.sock";
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + sock, "-w", "1", "--slowlog-timeout", "300ms", "--", pm_app});
+  ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+  fcgi::client::client client("unix:" + sock, one_connection_per_call());
+  ASSERT_TRUE(wait_until([&] { return get(client).ok(); }, 5s));
+  EXPECT_TRUE(get(client, "/sleep?s=1.5").ok());
+  EXPECT_TRUE(get(client, "/sleep?s=0.01").ok());  // fast: not logged
+  ASSERT_TRUE(pm.wait_log("has run 'GET /sleep?s=1.5' for ")) << pm.log();
+  std::this_thread::sleep_for(700ms);  // more checks pass over the finished handler
+  const std::string log = pm.log();
+  EXPECT_EQ(occurrences(log, "has run 'GET /sleep?s=1.5' for "), 1U) << log;
+  EXPECT_EQ(occurrences(log, "/sleep?s=0.01"), 0U) << log;
+  EXPECT_NE(log.find("(slowlog_timeout 0.3 s)"), std::string::npos) << log;
+  EXPECT_EQ(pm.workers().size(), 1U);  // slow is not stuck: nothing is killed
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+TEST(pm, e60_a_worker_scribbling_on_its_scoreboard_is_recycled_and_siblings_serve) {
+  const std::vector<std::pair<std::string, std::string>> kinds = {
+      {"magic", "not a scoreboard (bad magic)"},
+      {"sequence", "slot still being written"},
+      {"threads", "threads, more than the page holds"}};
+  for (const auto& [kind, reason] : kinds) {
+    SCOPED_TRACE(kind);
+    const temp_dir dir;
+    const std::string sock = dir / "app.sock";
+    manager pm(pm_tool, dir,
+               {"-R", "-l", "unix:" + sock, "-w", "3", "--min-uptime", "200ms", "--", pm_worker,
+                "scribble", dir / "lock", kind, hello_app});
+    ASSERT_TRUE(pm.wait_workers(3)) << pm.log();
+    ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+    steady_load load("unix:" + sock);
+    ASSERT_TRUE(pm.wait_log(reason, 10s)) << pm.log();
+    const pid_t bad = pid_before(pm.log(), "replacing worker ", reason);
+    ASSERT_GT(bad, 0) << pm.log();
+    EXPECT_NE(pm.log().find("its scoreboard cannot be trusted ("), std::string::npos);
+    ASSERT_TRUE(pm.wait_log("worker " + std::to_string(bad) + " stopped", 10s)) << pm.log();
+    EXPECT_TRUE(pm.wait_workers(3)) << pm.log();
+    std::this_thread::sleep_for(500ms);
+    load.stop();
+    EXPECT_EQ(load.failed(), 0U) << load.failures();
+    EXPECT_GT(load.ok(), 0U);
+    EXPECT_TRUE(running(pm.pid()));
+    EXPECT_EQ(occurrences(pm.log(), reason), 1U) << pm.log();  // replaced once, not again
+    pm.signal(SIGTERM);
+    EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+  }
+}
+
+TEST(pm, a_foreign_app_with_max_requests_gets_a_warning_that_it_does_not_report) {
+  const temp_dir dir;
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + (dir / "app.sock"), "-w", "2", "--max-requests", "100", "--",
+              pm_worker, "pause"});
+  ASSERT_TRUE(pm.wait_workers(2)) << pm.log();
+  ASSERT_TRUE(
+      pm.wait_log("does not report to the scoreboard (not an fcgikit app?): "
+                  "max_requests/request_timeout cannot apply",
+                  10s))
+      << pm.log();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(occurrences(pm.log(), "does not report to the scoreboard"), 1U) << pm.log();
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
 }
 
 }  // namespace
