@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -86,7 +87,13 @@ worker_verdict judge(const health_limits& limits, const worker_observation& seen
   }
   const auto& board = std::get<runtime::scoreboard_snapshot>(seen.board);
   if (board.attached) {
-    v.activity = board.requests_in_flight > 0 ? worker_activity::busy : worker_activity::idle;
+    // The counters are published once a second by thread 0; a handler's start is written at
+    // once, and is the only sign of life from a thread blocked in it.
+    const bool running_handler = std::any_of(
+        board.threads.begin(), board.threads.end(),
+        [](const runtime::scoreboard_thread& t) { return t.handler_started.has_value(); });
+    v.activity = board.requests_in_flight > 0 || running_handler ? worker_activity::busy
+                                                                 : worker_activity::idle;
     v.requests_completed = board.requests_completed;
     v.requests_in_flight = board.requests_in_flight;
     for (std::size_t i = 0; i < board.threads.size(); ++i) {

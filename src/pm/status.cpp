@@ -82,6 +82,7 @@ std::string to_json(const manager_status& status, clock::time_point now) {
       reasons[reason] = restarts_for(pool, reason);
     pools.push_back({{"name", pool.name},
                      {"listen", pool.listen},
+                     {"mode", pool.mode},
                      {"workers_configured", pool.configured},
                      {"workers", states},
                      {"requests", pool.requests},

@@ -20,6 +20,7 @@
 
 #include <fcgi/pm/backoff.hpp>
 #include <fcgi/pm/health.hpp>
+#include <fcgi/pm/listen_queue.hpp>
 #include <fcgi/pm/spawn.hpp>
 #include <fcgi/pm/status.hpp>
 #include <fcgi/runtime/scoreboard.hpp>
@@ -138,7 +139,8 @@ struct worker {
   std::optional<runtime::scoreboard> board;
   bool attached = false;  ///< the worker has written its scoreboard (an fcgikit application)
   worker_activity activity = worker_activity::unknown;
-  std::uint64_t requests = 0;  ///< requests completed, as last reported
+  std::uint64_t requests = 0;    ///< requests completed, as last reported
+  clock::time_point idle_since;  ///< dynamic and ondemand pools: when it was last seen busy
   /// Handler runs already in the slow log: (thread, when the handler started).
   std::vector<std::pair<unsigned, std::chrono::nanoseconds>> slow_logged;
 };
@@ -168,12 +170,28 @@ struct pool_state {
   std::uint64_t requests_of_gone_workers = 0;
   std::uint64_t slow_requests = 0;
   bool warned_unattached = false;
+  /// Workers wanted now: `workers` for a static pool; moved by scale() for the others.
+  unsigned target = 0;
+  clock::time_point last_scale;
 
   explicit pool_state(prepared_pool p)
       : config(std::move(p.config)),
         plan(std::move(p.plan)),
         socket(std::move(p.socket)),
-        crashes(config.min_uptime, config.backoff_initial, config.backoff_max) {}
+        crashes(config.min_uptime, config.backoff_initial, config.backoff_max),
+        target(initial_size(config)) {}
+
+  static unsigned initial_size(const pool_config& config) {
+    switch (config.mode) {
+      case pool_mode::static_size: return config.workers;
+      case pool_mode::dynamic:
+        return config.start_workers != 0
+                   ? config.start_workers
+                   : config.min_spare + (config.max_spare - config.min_spare) / 2;
+      case pool_mode::ondemand: return 0;
+    }
+    return config.workers;
+  }
 };
 
 std::string describe_command(const pool_config& pool) {
@@ -244,8 +262,22 @@ class supervisor::impl {
   }
 
   void announce(const pool_state& pool, const std::string& verb) const {
-    std::string text = verb + " " + pool.config.listen.to_string() + " with " +
-                       std::to_string(pool.config.workers) + " worker(s)";
+    const pool_config& c = pool.config;
+    std::string text = verb + " " + c.listen.to_string();
+    switch (c.mode) {
+      case pool_mode::static_size:
+        text += " with " + std::to_string(c.workers) + " worker(s)";
+        break;
+      case pool_mode::dynamic:
+        text += " with a dynamic pool (" + std::to_string(pool.target) + " at start, " +
+                std::to_string(c.min_spare) + " to " + std::to_string(c.max_spare) +
+                " spare, at most " + std::to_string(c.max_workers) + ")";
+        break;
+      case pool_mode::ondemand:
+        text += " on demand (at most " + std::to_string(c.max_workers) +
+                " worker(s), idle_timeout " + seconds_text(c.idle_timeout) + ")";
+        break;
+    }
     if (pool.plan->who().change) text += " as " + pool.plan->who().user_name;
     text += ": " + describe_command(pool.config);
     info("pool_configured", pool.config.name, 0, text);
@@ -297,8 +329,13 @@ class supervisor::impl {
     }
     const auto timeout =
         std::chrono::ceil<milliseconds>(std::max(wake - now, clock::duration::zero()));
-    pollfd events{signal_fd_, POLLIN, 0};
-    ::poll(&events, 1, static_cast<int>(timeout.count()));
+    // An ondemand pool without a worker: its socket wakes the manager when a connection waits.
+    std::vector<pollfd> events{{signal_fd_, POLLIN, 0}};
+    for (const auto& pool : pools_) {
+      if (!stopping_ && waits_for_connection(*pool))
+        events.push_back({pool->socket->fd, POLLIN, 0});
+    }
+    ::poll(events.data(), events.size(), static_cast<int>(timeout.count()));
     signalfd_siginfo signal{};
     while (::read(signal_fd_, &signal, sizeof(signal)) == static_cast<ssize_t>(sizeof(signal))) {
       on_signal(static_cast<int>(signal.ssi_signo));
@@ -446,6 +483,7 @@ class supervisor::impl {
   void tick(clock::time_point now) {
     const bool health_due = !stopping_ && now - last_health_check_ >= health_interval();
     for (const auto& pool : pools_) {
+      if (!stopping_ && !pool->retiring) scale(*pool, now);
       for (worker& w : pool->workers) {
         if (w.stopping && !w.killed && now >= w.kill_at) {
           if (::kill(-w.pid, SIGKILL) != 0) ::kill(w.pid, SIGKILL);
@@ -479,7 +517,7 @@ class supervisor::impl {
   /// running) at most one worker above the size runs, and an old worker is stopped only once
   /// a new one has been up min_uptime: the pool never serves with fewer than its size.
   void reconcile(pool_state& pool, clock::time_point now) {
-    const unsigned target = pool.retiring ? 0 : pool.config.workers;
+    const unsigned target = pool.retiring ? 0 : pool.target;
     unsigned fresh = 0;
     unsigned settled = 0;
     unsigned old_active = 0;
@@ -525,6 +563,8 @@ class supervisor::impl {
   [[nodiscard]] clock::duration health_interval() const {
     clock::duration interval = std::chrono::seconds(1);
     for (const auto& pool : pools_) {
+      // Sized on busy and idle workers: notice a change within a quarter second.
+      if (pool->config.mode != pool_mode::static_size) interval = milliseconds(250);
       for (const milliseconds limit :
            {pool->config.request_timeout, pool->config.slowlog_timeout}) {
         if (limit.count() > 0) interval = std::min<clock::duration>(interval, limit / 4);
@@ -596,6 +636,82 @@ class supervisor::impl {
     }
   }
 
+  /// An ondemand pool with no worker serving: the manager polls its socket.
+  [[nodiscard]] static bool waits_for_connection(const pool_state& pool) {
+    return pool.config.mode == pool_mode::ondemand && !pool.retiring && pool.target == 0 &&
+           std::none_of(pool.workers.begin(), pool.workers.end(),
+                        [](const worker& w) { return !w.stopping; });
+  }
+
+  /// dynamic and ondemand pools: moves the pool's target from its busy and idle workers
+  /// (scoreboard), or from its listen queue for workers that do not report (a connection
+  /// waiting means every worker is busy). Starts at most one worker per 250 ms (the first
+  /// worker of an ondemand pool at once); stops idle workers one at a time (dynamic: one a
+  /// second), the one idle the longest first.
+  void scale(pool_state& pool, clock::time_point now) {
+    const pool_config& c = pool.config;
+    if (c.mode == pool_mode::static_size) return;
+    std::uint32_t queue = listen_queue_length(pool.socket->fd).value_or(0);
+    if (queue == 0 && waits_for_connection(pool)) {  // also without sock_diag
+      pollfd readable{pool.socket->fd, POLLIN, 0};
+      if (::poll(&readable, 1, 0) == 1) queue = 1;
+    }
+    unsigned idle = 0;
+    worker* idlest = nullptr;
+    for (worker& w : pool.workers) {
+      if (w.stopping || w.recycle || w.generation != pool.generation) continue;
+      const bool is_idle = w.activity == worker_activity::idle ||
+                           (w.activity == worker_activity::unknown && queue == 0);
+      if (!is_idle) {
+        w.idle_since = now;
+        continue;
+      }
+      ++idle;
+      if (idlest == nullptr || w.idle_since < idlest->idle_since) idlest = &w;
+    }
+    if (queue > 0) idle = 0;  // connections wait: nobody is free to take them
+    const std::string& name = c.name;
+    if (c.mode == pool_mode::dynamic) {
+      if (idle < c.min_spare && pool.target < c.max_workers &&
+          now - pool.last_scale >= milliseconds(250)) {
+        ++pool.target;
+        pool.last_scale = now;
+        info("pool_growing", name, 0,
+             std::to_string(idle) + " idle worker(s) (min_spare " + std::to_string(c.min_spare) +
+                 ", " + std::to_string(queue) + " connection(s) waiting): growing to " +
+                 std::to_string(pool.target));
+      } else if (idle > c.max_spare && idlest != nullptr && pool.target > 0 &&
+                 now - pool.last_scale >= std::chrono::seconds(1)) {
+        --pool.target;
+        pool.last_scale = now;
+        info("pool_shrinking", name, idlest->pid,
+             std::to_string(idle) + " idle worker(s) (max_spare " + std::to_string(c.max_spare) +
+                 "): stopping worker " + std::to_string(idlest->pid));
+        terminate(pool, *idlest, now, c.graceful_timeout, false);
+      }
+      return;
+    }
+    // ondemand
+    if (queue > 0 && idle == 0 && pool.target < c.max_workers &&
+        (pool.target == 0 || now - pool.last_scale >= milliseconds(250))) {
+      ++pool.target;
+      pool.last_scale = now;
+      info("pool_growing", name, 0,
+           std::to_string(queue) + " connection(s) waiting: growing to " +
+               std::to_string(pool.target));
+      return;
+    }
+    if (idlest != nullptr && queue == 0 && pool.target > 0 &&
+        now - idlest->idle_since >= c.idle_timeout) {
+      --pool.target;
+      info("pool_shrinking", name, idlest->pid,
+           "worker " + std::to_string(idlest->pid) + " idle for " +
+               seconds_text(now - idlest->idle_since) + " (idle_timeout " +
+               seconds_text(c.idle_timeout) + "): stopping it");
+      terminate(pool, *idlest, now, c.graceful_timeout, false);
+    }
+  }
+
   static void count_replacement(pool_state& pool, worker_verdict::cause why) {
     ++pool.restarts;
     ++pool.restarts_by_reason[std::string(to_string(why))];
@@ -644,6 +760,7 @@ class supervisor::impl {
     w.started = now;
     w.socket = pool.socket;
     w.board = std::move(board);
+    w.idle_since = now;
     if (pool.crashes.is_failing()) {
       pool.on_trial = w.pid;  // logged when it fails or when it has stayed up
     } else {
@@ -701,6 +818,7 @@ class supervisor::impl {
                                    pool.config.backoff_max);
       pool.next_start = now;
       pool.retiring = false;
+      pool.target = pool_state::initial_size(pool.config);
       ++pool.generation;
       announce(pool, moved ? "reloading onto a new socket: serving" : "reloading: serving");
     }
@@ -748,7 +866,8 @@ class supervisor::impl {
       pool_status p;
       p.name = pool->config.name;
       p.listen = pool->config.listen.to_string();
-      p.configured = pool->retiring ? 0 : pool->config.workers;
+      p.configured = pool->retiring ? 0 : pool->target;
+      p.mode = std::string(to_string(pool->config.mode));
       p.restarts = pool->restarts;
       p.restarts_by_reason = pool->restarts_by_reason;
       p.slow_requests = pool->slow_requests;

@@ -736,3 +736,123 @@ TEST(pm, a_foreign_app_with_max_requests_gets_a_warning_that_it_does_not_report)
 }
 
 }  // namespace
+
+namespace {
+
+/// A request on its own thread; done() once it has an answer.
+class request_in_background {
+ public:
+  request_in_background(const std::string& endpoint, std::string target)
+      : thread_([this, endpoint, target = std::move(target)] {
+          fcgi::client::client client(endpoint, one_connection_per_call());
+          const auto r = get(client, target);
+          ok_ = r.ok() && r.out.find("served by") != std::string::npos;
+          done_ = true;
+        }) {}
+  ~request_in_background() { thread_.join(); }
+  request_in_background(const request_in_background&) = delete;
+  request_in_background& operator=(const request_in_background&) = delete;
+  request_in_background(request_in_background&&) = delete;
+  request_in_background& operator=(request_in_background&&) = delete;
+  [[nodiscard]] bool done() const { return done_; }
+  [[nodiscard]] bool ok() const { return ok_; }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::atomic<bool> ok_{false};
+  std::thread thread_;
+};
+
+TEST(pm, dynamic_pool_grows_when_its_spare_worker_gets_busy_and_shrinks_back) {
+  const temp_dir dir;
+  const std::string sock = dir / "app.sock";
+  manager pm(
+      pm_tool, dir,
+      {"-R", "-l", "unix:" + sock, "--mode", "dynamic", "--max-workers", "3", "--min-spare", "1",
+       "--max-spare", "1", "--start-workers", "1", "--min-uptime", "200ms", "--", pm_app});
+  ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+  std::this_thread::sleep_for(1500ms);  // attached, idle: no growth
+  EXPECT_EQ(pm.workers().size(), 1U) << pm.log();
+  {
+    const request_in_background slow("unix:" + sock, "/sleep?s=4");
+    // The scoreboard shows the busy handler at once: a spare worker starts.
+    EXPECT_TRUE(pm.wait_workers(2, 3500ms)) << pm.log();
+    EXPECT_NE(
+        pm.log().find("0 idle worker(s) (min_spare 1, 0 connection(s) waiting): growing to 2"),
+        std::string::npos)
+        << pm.log();
+    ASSERT_TRUE(wait_until([&] { return slow.done(); }, 10s));
+    EXPECT_TRUE(slow.ok());
+  }
+  // Two idle workers, max_spare 1: one is stopped.
+  EXPECT_TRUE(pm.wait_workers(1, 8s)) << pm.log();
+  EXPECT_NE(pm.log().find("(max_spare 1): stopping worker"), std::string::npos) << pm.log();
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+TEST(pm, dynamic_pool_of_a_foreign_app_grows_from_the_listen_queue) {
+  const temp_dir dir;
+  const std::string sock = dir / "app.sock";
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + sock, "--mode", "dynamic", "--max-workers", "3", "--min-spare",
+              "1", "--max-spare", "1", "--start-workers", "1", "--min-uptime", "200ms", "--",
+              pm_worker, "foreign", pm_app});
+  ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+  fcgi::client::client client("unix:" + sock, one_connection_per_call());
+  ASSERT_TRUE(wait_until([&] { return get(client).ok(); }, 5s));
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(pm.workers().size(), 1U) << pm.log();
+  {
+    // The only worker (one I/O thread) blocks in /sleep; the next connection waits in the
+    // socket's queue, which is all the manager can see of an app without a scoreboard.
+    const request_in_background slow("unix:" + sock, "/sleep?s=5");
+    std::this_thread::sleep_for(300ms);
+    const auto started = steady::now();
+    const auto quick = get(client, "/");
+    const auto waited = steady::now() - started;
+    EXPECT_TRUE(quick.ok()) << quick.detail;
+    EXPECT_LT(waited, 4s);  // served by a new worker, not after the slow one
+    std::cout << "dynamic, foreign app: a queued request waited "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()
+              << " ms for a new worker\n";
+    EXPECT_NE(pm.log().find("connection(s) waiting): growing to 2"), std::string::npos) << pm.log();
+    ASSERT_TRUE(wait_until([&] { return slow.done(); }, 10s));
+    EXPECT_TRUE(slow.ok());
+  }
+  EXPECT_TRUE(pm.wait_workers(1, 8s)) << pm.log();
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+TEST(pm, ondemand_pool_starts_a_worker_for_a_waiting_connection_and_stops_it_when_idle) {
+  const temp_dir dir;
+  const std::string sock = dir / "app.sock";
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + sock, "--mode", "ondemand", "--max-workers", "2",
+              "--idle-timeout", "1s", "--min-uptime", "200ms", "--", hello_app});
+  ASSERT_TRUE(pm.wait_log("on demand (at most 2 worker(s), idle_timeout 1 s)")) << pm.log();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(pm.workers().empty()) << pm.log();
+  fcgi::client::client client("unix:" + sock, one_connection_per_call());
+  for (int round = 0; round < 2; ++round) {
+    const auto started = steady::now();
+    const auto r = get(client);
+    const auto took = steady::now() - started;
+    EXPECT_TRUE(r.ok()) << r.detail << pm.log();
+    std::cout << "ondemand: first request served after "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+    EXPECT_GE(pm.workers().size(), 1U);
+    EXPECT_LE(pm.workers().size(), 2U);
+    // Idle past idle_timeout: stopped, and the socket is polled again.
+    EXPECT_TRUE(pm.wait_workers(0, 8s)) << pm.log();
+  }
+  EXPECT_NE(pm.log().find("(idle_timeout 1 s): stopping it"), std::string::npos) << pm.log();
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+}  // namespace

@@ -9,6 +9,8 @@
 //                                    and writes garbage of KIND into it (HOSTILE E-60): magic
 //                                    (a bad magic), sequence (a slot stuck mid-write), threads
 //                                    (a huge thread count); then waits. The others exec APP.
+//   pm_worker foreign APP ARGS...    execs APP without FCGI_PM_SCOREBOARD, as a libfcgi or Go
+//                                    app would ignore it: the manager sees no scoreboard
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -44,6 +46,11 @@ int main(int argc, char** argv) {
       grown = memory;
     }
     for (;;) ::pause();
+  }
+  if (argc >= 3 && std::strcmp(argv[1], "foreign") == 0) {
+    ::unsetenv("FCGI_PM_SCOREBOARD");
+    ::execv(argv[2], argv + 2);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    return 127;
   }
   if (argc >= 5 && std::strcmp(argv[1], "scribble") == 0) {
     const int lock = ::open(argv[2], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);  // NOLINT

@@ -84,6 +84,12 @@ struct raw_options {
   std::uint64_t rlimit_nofile = 0;
   std::string max_rss;
   std::uint64_t max_requests = 0;
+  std::string mode;
+  unsigned max_workers = 0;
+  unsigned min_spare = 0;
+  unsigned max_spare = 0;
+  unsigned start_workers = 0;
+  std::string idle_timeout;
   std::string request_timeout;
   std::string slowlog_timeout;
   std::string log_format = "text";
@@ -150,6 +156,18 @@ pm::pool_config command_line_pool(const raw_options& raw, std::vector<std::strin
     pool.max_rss = *bytes;
   }
   pool.max_requests = raw.max_requests;
+  if (!raw.mode.empty()) {
+    const auto mode = pm::parse_pool_mode(raw.mode);
+    if (!mode) usage_error("--mode", "'" + raw.mode + "' is not static, dynamic or ondemand");
+    pool.mode = *mode;
+  }
+  pool.max_workers = raw.max_workers;
+  if (raw.min_spare != 0) pool.min_spare = raw.min_spare;
+  if (raw.max_spare != 0) pool.max_spare = raw.max_spare;
+  pool.start_workers = raw.start_workers;
+  if (!raw.idle_timeout.empty()) {
+    pool.idle_timeout = duration_option("--idle-timeout", raw.idle_timeout);
+  }
   if (!raw.request_timeout.empty()) {
     pool.request_timeout = duration_option("--request-timeout", raw.request_timeout);
   }
@@ -278,6 +296,24 @@ std::optional<options> parse(int argc, char** argv) {
       ->group(pool);
   app.add_option("--max-rss", raw.max_rss, "Replace a worker whose memory passes this")
       ->type_name("SIZE")
+      ->group(pool);
+  app.add_option("--mode", raw.mode, "static (default), dynamic or ondemand [mode]")
+      ->type_name("MODE")
+      ->group(pool);
+  app.add_option("--max-workers", raw.max_workers, "dynamic, ondemand: the most workers")
+      ->type_name("N")
+      ->group(pool);
+  app.add_option("--min-spare", raw.min_spare, "dynamic: fewest idle workers (default 1)")
+      ->type_name("N")
+      ->group(pool);
+  app.add_option("--max-spare", raw.max_spare, "dynamic: most idle workers (default 3)")
+      ->type_name("N")
+      ->group(pool);
+  app.add_option("--start-workers", raw.start_workers, "dynamic: workers at start")
+      ->type_name("N")
+      ->group(pool);
+  app.add_option("--idle-timeout", raw.idle_timeout, "ondemand: stop a worker idle this long (10s)")
+      ->type_name("DURATION")
       ->group(pool);
   app.add_option("--max-requests", raw.max_requests,
                  "Replace a worker after N requests (fcgikit apps)")

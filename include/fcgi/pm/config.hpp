@@ -28,12 +28,28 @@ class config_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// How a pool is sized, like php-fpm's `pm`.
+enum class pool_mode : std::uint8_t {
+  static_size,  ///< "static": always `workers`
+  dynamic,      ///< between min_spare and max_spare idle workers, at most max_workers
+  ondemand,     ///< no worker until a connection waits; idle ones stop after idle_timeout
+};
+std::string_view to_string(pool_mode m) noexcept;
+
 struct pool_config {
   std::string name;
   std::string listen_text;           ///< as written, for logs
   runtime::endpoint listen;          ///< parsed listen_text
   std::vector<std::string> command;  ///< argv; command[0] is the program
   unsigned workers = 1;              ///< static pool size, 1..1024
+  pool_mode mode = pool_mode::static_size;
+  // dynamic and ondemand pools (busy/idle from the scoreboard, or the listen queue for
+  // applications that do not report).
+  unsigned max_workers = 0;    ///< required by dynamic and ondemand, 1..1024
+  unsigned min_spare = 1;      ///< dynamic: start workers while fewer are idle
+  unsigned max_spare = 3;      ///< dynamic: stop idle workers above this many
+  unsigned start_workers = 0;  ///< dynamic: at start; 0 = min_spare + (max_spare - min_spare) / 2
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(10)};  ///< ondemand
 
   // Who the workers are and where they run (applied in the child before exec, in this order:
   // rlimits, umask, chroot, chdir, setgroups, setgid, setuid).
@@ -107,6 +123,9 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 std::optional<std::uint64_t> parse_size(std::string_view text);
 /// "022", "0660", "660" (octal, at most 0777) → mode; nullopt when malformed.
 std::optional<mode_t> parse_mode(std::string_view text);
+
+/// "static", "dynamic", "ondemand"; nullopt otherwise.
+std::optional<pool_mode> parse_pool_mode(std::string_view text);
 
 /// The pool name a command line pool gets: the program's file name ("./bin/app" → "app").
 std::string default_pool_name(const std::vector<std::string>& command);

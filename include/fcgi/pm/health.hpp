@@ -23,7 +23,7 @@ namespace fcgi::pm {
 enum class worker_activity : std::uint8_t {
   unknown,  ///< no scoreboard (not an fcgikit application), or not readable this time
   idle,     ///< attached, no request in progress
-  busy,     ///< attached, at least one request in progress
+  busy,     ///< attached, at least one request in progress or one handler running
 };
 std::string_view to_string(worker_activity a) noexcept;
 

@@ -32,8 +32,9 @@ struct worker_status {
 struct pool_status {
   std::string name;
   std::string listen;
-  unsigned configured = 0;     ///< the pool's `workers`
-  std::uint64_t restarts = 0;  ///< the sum of restarts_by_reason
+  std::string mode = "static";  ///< "static", "dynamic", "ondemand"
+  unsigned configured = 0;      ///< workers wanted now: `workers` for a static pool
+  std::uint64_t restarts = 0;   ///< the sum of restarts_by_reason
   /// "crash" (exited unasked), "max_requests", "max_rss", "request_timeout", "untrusted".
   std::map<std::string, std::uint64_t> restarts_by_reason;
   std::uint64_t requests = 0;       ///< completed by its workers, past and present
@@ -52,7 +53,7 @@ struct manager_status {
 };
 
 /// {"pid":..,"uptime_seconds":..,"reloads":..,"stopping":..,"pools":[{"name":..,"listen":..,
-/// "workers_configured":..,"workers":{"starting":..,"idle":..,"busy":..,"unknown":..,
+/// "mode":..,"workers_configured":..,"workers":{"starting":..,"idle":..,"busy":..,"unknown":..,
 /// "stopping":..,"running":..},"requests":..,"slow_requests":..,"restarts":..,
 /// "restarts_by_reason":{"crash":..,"max_requests":..,"max_rss":..,"request_timeout":..,
 /// "untrusted":..},"failed_starts_in_a_row":..,"generation":..,"processes":[{"pid":..,

@@ -255,3 +255,33 @@ TEST(pm_config, default_pool_name_is_the_program) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(pm_config, dynamic_and_ondemand_pools) {
+  const auto pools = parse_config(std::string(minimal) +
+                                      "mode = \"dynamic\"\nmax_workers = 8\nmin_spare = 2\n"
+                                      "max_spare = 4\nstart_workers = 3\n",
+                                  "app.toml");
+  EXPECT_EQ(pools[0].mode, fcgi::pm::pool_mode::dynamic);
+  EXPECT_EQ(pools[0].max_workers, 8U);
+  EXPECT_EQ(pools[0].min_spare, 2U);
+  EXPECT_EQ(pools[0].max_spare, 4U);
+  EXPECT_EQ(pools[0].start_workers, 3U);
+  const auto ondemand = parse_config(
+      std::string(minimal) + "mode = \"ondemand\"\nmax_workers = 4\nidle_timeout = \"5s\"\n",
+      "app.toml");
+  EXPECT_EQ(ondemand[0].mode, fcgi::pm::pool_mode::ondemand);
+  EXPECT_EQ(ondemand[0].idle_timeout, std::chrono::seconds(5));
+  EXPECT_NE(error_of(std::string(minimal) + "mode = \"dynamic\"\n").find("needs max_workers"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(minimal) +
+                     "mode = \"dynamic\"\nmax_workers = 4\nmin_spare = 3\nmax_spare = 2\n")
+                .find("1 <= min_spare <= max_spare <= max_workers"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(minimal) + "mode = \"adaptive\"\n")
+                .find("must be \"static\", \"dynamic\" or \"ondemand\""),
+            std::string::npos);
+}
+
+}  // namespace

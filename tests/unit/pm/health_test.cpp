@@ -41,6 +41,12 @@ TEST(health, activity_comes_from_requests_in_flight) {
   EXPECT_EQ(busy.requests_completed, 5U);
 }
 
+TEST(health, a_running_handler_is_busy_before_the_counters_say_so) {
+  runtime::scoreboard_snapshot board = attached(5, 0);
+  board.threads[0].handler_started = now - 100ms;  // thread 0 blocked: no publish yet
+  EXPECT_EQ(judged({}, board).activity, worker_activity::busy);
+}
+
 TEST(health, an_untrusted_scoreboard_is_recycled) {
   const worker_verdict v =
       judge({}, {.board = std::string("bad magic"), .rss_bytes = 0, .now = now});
