@@ -1,9 +1,11 @@
 #include <fcgi/pm/config.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -93,7 +95,7 @@ class pool_reader {
       const std::string mode = string(node, "mode = \"dynamic\"");
       const auto parsed = parse_pool_mode(mode);
       if (!parsed) {
-        fail(where_, "must be \"static\", \"dynamic\" or \"ondemand\", got \"" + mode + "\"",
+        fail(where_, R"(must be "static", "dynamic" or "ondemand", got ")" + mode + "\"",
              "e.g. mode = \"dynamic\"");
       }
       pool_.mode = *parsed;
@@ -148,6 +150,14 @@ class pool_reader {
       pool_.request_timeout = duration(node, "request_timeout = \"60s\"");
     } else if (key == "slowlog_timeout") {
       pool_.slowlog_timeout = duration(node, "slowlog_timeout = \"5s\"");
+    } else if (key == "stop_signal") {
+      const std::string name = string(node, "stop_signal = \"QUIT\"");
+      const auto signal = parse_signal(name);
+      if (!signal) {
+        fail(where_, "'" + name + "' is not a signal fcgi-pm sends",
+             "one of TERM, QUIT, INT, HUP, USR1, USR2, WINCH, e.g. stop_signal = \"QUIT\"");
+      }
+      pool_.stop_signal = *signal;
     } else if (key == "graceful_timeout") {
       pool_.graceful_timeout = duration(node, "graceful_timeout = \"30s\"");
     } else if (key == "min_uptime") {
@@ -162,7 +172,8 @@ class pool_reader {
            "max_spare, start_workers, idle_timeout, user, group, chroot, chdir, umask, "
            "env_allow, env, allowed_clients, rlimit_nofile, rlimit_core, socket_mode, "
            "socket_owner, socket_group, allow_world_writable, backlog, max_requests, max_rss, "
-           "request_timeout, slowlog_timeout, graceful_timeout, min_uptime, backoff_initial, "
+           "request_timeout, slowlog_timeout, stop_signal, graceful_timeout, min_uptime, "
+           "backoff_initial, "
            "backoff_max "
            "(docs/fcgi-pm.md)");
     }
@@ -518,8 +529,20 @@ std::vector<pool_config> parse_config(std::string_view text, const std::string& 
   for (const auto& [key_node, node] : root) {
     const std::string key(key_node.str());
     const std::string where = locate(source_name, node.source(), key);
+    if (key == "status_listen") {
+      const auto* value = node.as_string();
+      if (value == nullptr)
+        fail(where, "must be a string", "e.g. status_listen = \"unix:/run/fcgi-pm-status.sock\"");
+      try {
+        runtime::parse_endpoint(value->get());
+      } catch (const std::invalid_argument& e) {
+        fail(where, e.what(), "");
+      }
+      continue;
+    }
     if (key != "pool") {
-      fail(where, "unknown top-level key", "pools are tables named [pool.NAME]");
+      fail(where, "unknown top-level key",
+           "the top-level keys are status_listen and the [pool.NAME] tables");
     }
     const auto* pool_tables = node.as_table();
     if (pool_tables == nullptr) fail(where, "must be a table", "write [pool.NAME] tables");
@@ -551,6 +574,34 @@ std::vector<pool_config> parse_config(std::string_view text, const std::string& 
     throw config_error(source_name + ": " + e.what());
   }
   return pools;
+}
+
+std::optional<int> parse_signal(std::string_view text) {
+  if (text.starts_with("SIG")) text.remove_prefix(3);
+  static constexpr std::array<std::pair<std::string_view, int>, 7> names{{{"TERM", SIGTERM},
+                                                                          {"QUIT", SIGQUIT},
+                                                                          {"INT", SIGINT},
+                                                                          {"HUP", SIGHUP},
+                                                                          {"USR1", SIGUSR1},
+                                                                          {"USR2", SIGUSR2},
+                                                                          {"WINCH", SIGWINCH}}};
+  for (const auto& [name, number] : names) {
+    if (text == name) return number;
+  }
+  return std::nullopt;
+}
+
+std::string load_status_listen(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw config_error(path + ": cannot read the config file: " + std::strerror(errno));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  parse_config(text.str(), path);  // the same checks, the same messages
+  const toml::table root = toml::parse(text.str(), path);
+  const auto* value = root["status_listen"].as_string();
+  return value != nullptr ? value->get() : std::string();
 }
 
 std::vector<pool_config> load_config_file(const std::string& path) {

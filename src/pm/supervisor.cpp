@@ -44,6 +44,12 @@ std::string seconds_text(clock::duration d) {
   return text;
 }
 
+/// "SIGTERM", "SIGQUIT".
+std::string signal_name(int signal) {
+  const char* name = ::sigabbrev_np(signal);
+  return name != nullptr ? "SIG" + std::string(name) : "signal " + std::to_string(signal);
+}
+
 /// "exited with status 1", "was killed by SIGKILL", "was killed by SIGSEGV (core dumped)".
 std::string exit_text(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -125,6 +131,34 @@ void refresh_socket_file(const pool_config& pool) {
 /// pool, that max_requests and request_timeout cannot apply to it.
 constexpr std::chrono::seconds attach_patience{5};
 
+/// The session of `pid` (/proc/PID/stat), 0 when it cannot be read.
+pid_t session_of(pid_t pid) {
+  std::FILE* stat = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "re");
+  if (stat == nullptr) return 0;
+  char text[512] = {};  // NOLINT(modernize-avoid-c-arrays)
+  const std::size_t got = std::fread(text, 1, sizeof(text) - 1, stat);
+  std::fclose(stat);
+  const std::string line(text, got);
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  char state = 0;
+  int parent = 0;
+  int group = 0;
+  int session = 0;
+  if (std::sscanf(line.c_str() + close + 1, " %c %d %d %d", &state, &parent, &group,  // NOLINT
+                  &session) != 4) {
+    return 0;
+  }
+  return session;
+}
+
+/// The pid in scoreboard::read's "written by pid N, expected M", 0 for any other error.
+pid_t writer_named(const std::string& error) {
+  constexpr std::string_view prefix = "written by pid ";
+  if (!error.starts_with(prefix)) return 0;
+  return static_cast<pid_t>(std::strtol(error.c_str() + prefix.size(), nullptr, 10));  // NOLINT
+}
+
 struct worker {
   pid_t pid = 0;
   unsigned generation = 0;
@@ -137,6 +171,8 @@ struct worker {
   std::shared_ptr<listener> socket;  ///< the socket it was given, kept open while it lives
   /// Its scoreboard (fd 3 in the worker), read every health check; lives as long as the record.
   std::optional<runtime::scoreboard> board;
+  /// Who writes it: the worker, or the app a wrapper script started in its session.
+  pid_t board_writer = 0;
   bool attached = false;  ///< the worker has written its scoreboard (an fcgikit application)
   worker_activity activity = worker_activity::unknown;
   std::uint64_t requests = 0;    ///< requests completed, as last reported
@@ -226,6 +262,10 @@ class supervisor::impl {
     }
     for (prepared_pool& p : prepare(std::move(configs))) {
       pools_.push_back(std::make_unique<pool_state>(std::move(p)));
+    }
+    // --status-listen wins over the file's top-level status_listen (read at start only).
+    if (options_.status_listen.empty() && !options_.config_file.empty()) {
+      options_.status_listen = load_status_listen(options_.config_file);
     }
     if (!options_.status_listen.empty()) start_status();
   }
@@ -379,7 +419,7 @@ class supervisor::impl {
         if (w.stopping) {
           w.kill_at = std::min(w.kill_at, now + grace);
         } else {
-          terminate(*pool, w, now, grace, false);
+          terminate(*pool, w, now, grace, false, graceful ? 0 : SIGTERM);
         }
       }
     }
@@ -395,15 +435,18 @@ class supervisor::impl {
     }
   }
 
+  /// Asks a worker to stop with `signal` (the pool's stop_signal when 0), sent to its
+  /// process group; SIGKILL follows after `grace`.
   void terminate(pool_state& pool, worker& w, clock::time_point now, milliseconds grace,
-                 bool log_it) {
-    if (::kill(-w.pid, SIGTERM) != 0) ::kill(w.pid, SIGTERM);
+                 bool log_it, int signal = 0) {
+    if (signal == 0) signal = pool.config.stop_signal;
+    if (::kill(-w.pid, signal) != 0) ::kill(w.pid, signal);
     w.stopping = true;
     w.kill_at = now + grace;
     if (log_it) {
       info("worker_stopping", pool.config.name, w.pid,
-           "stopping worker " + std::to_string(w.pid) + " (SIGTERM; SIGKILL after " +
-               seconds_text(grace) + ")");
+           "stopping worker " + std::to_string(w.pid) + " (" + signal_name(signal) +
+               "; SIGKILL after " + seconds_text(grace) + ")");
     }
   }
 
@@ -585,7 +628,17 @@ class supervisor::impl {
       worker_observation seen;
       seen.now = runtime::monotonic_now();
       if (w.board) {
-        seen.board = w.board->read(w.pid, seen.now);
+        seen.board = w.board->read(w.board_writer, seen.now);
+        // A wrapper that forks the app (sh -c 'app; ...') leaves the writing to a process of
+        // the worker's session (setsid at spawn): that is still the worker.
+        if (const auto* error = std::get_if<std::string>(&seen.board);
+            error != nullptr && w.board_writer == w.pid) {
+          const pid_t writer = writer_named(*error);
+          if (writer > 0 && session_of(writer) == w.pid) {
+            w.board_writer = writer;
+            seen.board = w.board->read(writer, seen.now);
+          }
+        }
       } else {
         seen.board = runtime::scoreboard_snapshot{};
       }
@@ -618,7 +671,7 @@ class supervisor::impl {
              "killing worker " + std::to_string(w.pid) + ": " + verdict.reason +
                  " (SIGTERM; SIGKILL after " + seconds_text(options_.fast_stop_grace) + ")",
              log_level::error);
-        terminate(pool, w, now, options_.fast_stop_grace, false);
+        terminate(pool, w, now, options_.fast_stop_grace, false, SIGTERM);
         continue;
       }
       if (verdict.act != worker_verdict::action::recycle || w.stopping || w.recycle) continue;
@@ -760,6 +813,7 @@ class supervisor::impl {
     w.started = now;
     w.socket = pool.socket;
     w.board = std::move(board);
+    w.board_writer = w.pid;
     w.idle_since = now;
     if (pool.crashes.is_failing()) {
       pool.on_trial = w.pid;  // logged when it fails or when it has stayed up

@@ -29,7 +29,8 @@ Pools from a TOML file:          fcgi-pm -c /etc/fcgi-pm.toml)";
 
 constexpr const char* footer = R"(
 Signals:
-  SIGTERM          graceful stop: no more starts, SIGTERM to every worker, SIGKILL after
+  SIGTERM          graceful stop: no more starts, stop_signal (default SIGTERM) to every
+                   worker, SIGKILL after
                    graceful_timeout (default 30 s); exit 0 once all have exited
   SIGINT, SIGQUIT  fast stop: SIGTERM to every worker, SIGKILL after 1 s
   (a second stop signal kills every worker at once)
@@ -48,7 +49,13 @@ Examples:
   fcgi-pm -c /etc/fcgi-pm.toml --log-format json
   fcgi-pm -t -c /etc/fcgi-pm.toml      # check the file and exit
   fcgi-pm -c /etc/fcgi-pm.toml --status-listen unix:/run/fcgi-pm-status.sock
-  fcgi-pm status unix:/run/fcgi-pm-status.sock      # workers by state, restarts, uptime
+  fcgi-pm status unix:/run/fcgi-pm-status.sock      # workers by state, requests, restarts
+  fcgi-pm -l unix:/run/app.sock --mode dynamic --max-workers 16 --min-spare 2 --max-spare 4 \
+          --max-requests 10000 --request-timeout 60s --slowlog-timeout 5s -- ./app
+  fcgi-pm -l unix:/run/app.sock --mode ondemand --max-workers 8 --idle-timeout 30s -- ./app
+
+max_requests, request_timeout, slowlog_timeout and busy/idle workers need an fcgikit app (it
+reports to the scoreboard on fd 3); for other apps only max_rss and the listen queue apply.
 
 Full reference: docs/fcgi-pm.md)";
 
@@ -85,6 +92,7 @@ struct raw_options {
   std::string max_rss;
   std::uint64_t max_requests = 0;
   std::string mode;
+  std::string stop_signal;
   unsigned max_workers = 0;
   unsigned min_spare = 0;
   unsigned max_spare = 0;
@@ -156,6 +164,15 @@ pm::pool_config command_line_pool(const raw_options& raw, std::vector<std::strin
     pool.max_rss = *bytes;
   }
   pool.max_requests = raw.max_requests;
+  if (!raw.stop_signal.empty()) {
+    const auto signal = pm::parse_signal(raw.stop_signal);
+    if (!signal) {
+      usage_error("--stop-signal", "'" + raw.stop_signal +
+                                       "' is not one of TERM, QUIT, INT, HUP, "
+                                       "USR1, USR2, WINCH");
+    }
+    pool.stop_signal = *signal;
+  }
   if (!raw.mode.empty()) {
     const auto mode = pm::parse_pool_mode(raw.mode);
     if (!mode) usage_error("--mode", "'" + raw.mode + "' is not static, dynamic or ondemand");
@@ -228,7 +245,8 @@ std::optional<options> parse(int argc, char** argv) {
   app.add_flag("-R,--allow-root", out.manager.allow_root,
                "Allow workers to run as root (refused otherwise when fcgi-pm is root)");
   app.add_option("--status-listen", out.manager.status_listen,
-                 "Serve the status (JSON, Prometheus) here; read it with fcgi-pm status")
+                 "Serve the status (JSON, Prometheus) here; read it with fcgi-pm status "
+                 "[config: status_listen]")
       ->type_name("ENDPOINT");
   app.add_option("--log-format", raw.log_format, "Log lines as text or json")
       ->type_name("FORMAT")
@@ -282,7 +300,11 @@ std::optional<options> parse(int argc, char** argv) {
                  "tcp: peer addresses allowed (FCGI_WEB_SERVER_ADDRS)")
       ->type_name("ADDR,...")
       ->group(pool);
-  app.add_option("--graceful-timeout", raw.graceful_timeout, "SIGTERM to SIGKILL (default 30s)")
+  app.add_option("--stop-signal", raw.stop_signal,
+                 "Asks a worker to stop (default TERM; QUIT for php-fpm-like apps)")
+      ->type_name("SIGNAL")
+      ->group(pool);
+  app.add_option("--graceful-timeout", raw.graceful_timeout, "stop_signal to SIGKILL (default 30s)")
       ->type_name("DURATION")
       ->group(pool);
   app.add_option("--min-uptime", raw.min_uptime, "Shorter lives are failed starts (default 1s)")

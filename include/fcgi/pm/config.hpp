@@ -88,6 +88,9 @@ struct pool_config {
   std::chrono::milliseconds slowlog_timeout{0};
 
   // Lifecycle.
+  /// What asks a worker to finish its requests and exit (stop, reload, recycle, shrink).
+  /// libfcgi and Go apps die at once on SIGTERM; php-fpm's workers stop gracefully on SIGQUIT.
+  int stop_signal = 15;  // SIGTERM (<csignal> is not included here)
   std::chrono::milliseconds graceful_timeout{std::chrono::seconds(30)};
   /// A worker that exits sooner than this after its start counts as a failed start (backoff);
   /// during a reload a new worker must have been up this long before an old one is stopped.
@@ -123,6 +126,14 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 std::optional<std::uint64_t> parse_size(std::string_view text);
 /// "022", "0660", "660" (octal, at most 0777) → mode; nullopt when malformed.
 std::optional<mode_t> parse_mode(std::string_view text);
+
+/// "TERM", "SIGTERM", "QUIT", "INT", "HUP", "USR1", "USR2", "WINCH" (with or without SIG) →
+/// the signal number; nullopt otherwise.
+std::optional<int> parse_signal(std::string_view text);
+
+/// The top-level `status_listen` of a config file ("" when the file has none); throws
+/// config_error like load_config_file.
+std::string load_status_listen(const std::string& path);
 
 /// "static", "dynamic", "ondemand"; nullopt otherwise.
 std::optional<pool_mode> parse_pool_mode(std::string_view text);

@@ -1,5 +1,7 @@
 #include <fcgi/pm/config.hpp>
 
+#include <csignal>
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -281,6 +283,25 @@ TEST(pm_config, dynamic_and_ondemand_pools) {
             std::string::npos);
   EXPECT_NE(error_of(std::string(minimal) + "mode = \"adaptive\"\n")
                 .find("must be \"static\", \"dynamic\" or \"ondemand\""),
+            std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(pm_config, stop_signal_and_a_top_level_status_listen) {
+  const auto pools = parse_config(
+      "status_listen = \"unix:/run/st.sock\"\n" + std::string(minimal) + "stop_signal = \"QUIT\"\n",
+      "app.toml");
+  EXPECT_EQ(pools[0].stop_signal, SIGQUIT);
+  EXPECT_EQ(fcgi::pm::parse_signal("SIGUSR1"), SIGUSR1);
+  EXPECT_EQ(fcgi::pm::parse_signal("TERM"), SIGTERM);
+  EXPECT_FALSE(fcgi::pm::parse_signal("KILL"));
+  EXPECT_NE(error_of(std::string(minimal) + "stop_signal = \"STOP\"\n")
+                .find("app.toml:5: pool.app.stop_signal: 'STOP' is not a signal fcgi-pm sends"),
+            std::string::npos);
+  EXPECT_NE(error_of("status_listen = \"nowhere\"\n" + std::string(minimal)).find("status_listen"),
             std::string::npos);
 }
 
