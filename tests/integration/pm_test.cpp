@@ -206,7 +206,16 @@ TEST(pm, e62_a_worker_opening_1500_fds_and_making_fd_0_non_blocking_harms_nobody
       return fs::read_symlink("/proc/" + std::to_string(w) + "/exe", error) != pm_tool;
     });
   };
-  ASSERT_TRUE(wait_until(all_execd, 2s));
+  // A child has exec'd a little before the manager closes its end of the pipe; the manager
+  // logs "worker N started" after closing it.
+  const auto all_started = [&] {
+    const auto workers = pm.workers();
+    const std::string log = pm.log();
+    return std::all_of(workers.begin(), workers.end(), [&log](pid_t w) {
+      return log.find("worker " + std::to_string(w) + " started") != std::string::npos;
+    });
+  };
+  ASSERT_TRUE(wait_until([&] { return all_execd() && all_started(); }, 5s)) << pm.log();
   const std::size_t manager_fds = fd_count(pm.pid());
   fcgi::client::client client("unix:" + sock, one_connection_per_call());
   for (int i = 0; i < 20; ++i) {
