@@ -53,7 +53,9 @@ TEST(pm, pool_of_three_serves_and_workers_hold_the_socket_on_fd_0) {
   ASSERT_FALSE(inode.empty());
   for (const pid_t w : workers) {
     EXPECT_EQ(stat_of(w)->parent, pm.pid());
-    EXPECT_EQ(fd_target(w, 0), "socket:[" + inode + "]") << "worker " << w;
+    // A worker just forked may not have moved the socket onto fd 0 yet: wait for it.
+    EXPECT_TRUE(wait_until([&] { return fd_target(w, 0) == "socket:[" + inode + "]"; }, 2s))
+        << "worker " << w << ": " << fd_target(w, 0);
   }
   fcgi::client::client client("unix:" + sock, one_connection_per_call());
   std::set<std::string> served_by;
