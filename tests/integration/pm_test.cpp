@@ -2,6 +2,8 @@
 // tests/integration/pm_worker.cpp) as workers, fcgi::client sends requests, and /proc shows
 // who the workers are. HOSTILE E-57, E-58, E-59 (basic form), E-61 and E-62.
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -798,30 +800,43 @@ TEST(pm, dynamic_pool_grows_when_its_spare_worker_gets_busy_and_shrinks_back) {
   EXPECT_EQ(pm.wait(10s), 0) << pm.log();
 }
 
-TEST(pm, dynamic_pool_of_a_foreign_app_grows_from_the_listen_queue) {
-  const temp_dir dir;
-  const std::string sock = dir / "app.sock";
+/// A port nobody listens on now (the kernel's pick for a socket closed at once).
+std::uint16_t free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof(address);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));  // NOLINT
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);     // NOLINT
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+/// A dynamic pool of an app without a scoreboard grows when a connection waits in the
+/// socket's queue (sock_diag for unix sockets, TCP_INFO for TCP).
+void foreign_dynamic_pool_grows_from_the_queue(const temp_dir& dir, const std::string& endpoint) {
   manager pm(pm_tool, dir,
-             {"-R", "-l", "unix:" + sock, "--mode", "dynamic", "--max-workers", "3", "--min-spare",
-              "1", "--max-spare", "1", "--start-workers", "1", "--min-uptime", "200ms", "--",
-              pm_worker, "foreign", pm_app});
+             {"-R", "-l", endpoint, "--mode", "dynamic", "--max-workers", "3", "--min-spare", "1",
+              "--max-spare", "1", "--start-workers", "1", "--min-uptime", "200ms", "--", pm_worker,
+              "foreign", pm_app});
   ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
-  ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
-  fcgi::client::client client("unix:" + sock, one_connection_per_call());
-  ASSERT_TRUE(wait_until([&] { return get(client).ok(); }, 5s));
+  fcgi::client::client client(endpoint, one_connection_per_call());
+  ASSERT_TRUE(wait_until([&] { return get(client).ok(); }, 5s)) << pm.log();
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(pm.workers().size(), 1U) << pm.log();
   {
     // The only worker (one I/O thread) blocks in /sleep; the next connection waits in the
     // socket's queue, which is all the manager can see of an app without a scoreboard.
-    const request_in_background slow("unix:" + sock, "/sleep?s=5");
+    const request_in_background slow(endpoint, "/sleep?s=5");
     std::this_thread::sleep_for(1s);  // the worker has taken it
     const auto started = steady::now();
     const auto quick = get(client, "/");
     const auto waited = steady::now() - started;
     EXPECT_TRUE(quick.ok()) << quick.detail;
     EXPECT_LT(waited, 4s);  // served by a new worker, not after the slow one
-    std::cout << "dynamic, foreign app: a queued request waited "
+    std::cout << "dynamic, foreign app on " << endpoint.substr(0, endpoint.find(':'))
+              << ": a queued request waited "
               << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()
               << " ms for a new worker\n";
     EXPECT_NE(pm.log().find("connection(s) waiting): growing to 2"), std::string::npos) << pm.log();
@@ -831,6 +846,17 @@ TEST(pm, dynamic_pool_of_a_foreign_app_grows_from_the_listen_queue) {
   EXPECT_TRUE(pm.wait_workers(1, 8s)) << pm.log();
   pm.signal(SIGTERM);
   EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+TEST(pm, dynamic_pool_of_a_foreign_app_grows_from_the_listen_queue) {
+  const temp_dir dir;
+  foreign_dynamic_pool_grows_from_the_queue(dir, "unix:" + (dir / "app.sock"));
+}
+
+TEST(pm, dynamic_pool_of_a_foreign_app_on_tcp_grows_from_the_accept_queue) {
+  const temp_dir dir;
+  foreign_dynamic_pool_grows_from_the_queue(dir,
+                                            "tcp:127.0.0.1:" + std::to_string(free_tcp_port()));
 }
 
 TEST(pm, ondemand_pool_starts_a_worker_for_a_waiting_connection_and_stops_it_when_idle) {
