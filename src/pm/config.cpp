@@ -1,9 +1,11 @@
 #include <fcgi/pm/config.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -89,6 +91,25 @@ class pool_reader {
       seen_command_ = true;
     } else if (key == "workers") {
       pool_.workers = static_cast<unsigned>(integer(node, 1, max_workers, "workers = 4"));
+    } else if (key == "mode") {
+      const std::string mode = string(node, "mode = \"dynamic\"");
+      const auto parsed = parse_pool_mode(mode);
+      if (!parsed) {
+        fail(where_, R"(must be "static", "dynamic" or "ondemand", got ")" + mode + "\"",
+             "e.g. mode = \"dynamic\"");
+      }
+      pool_.mode = *parsed;
+    } else if (key == "max_workers") {
+      pool_.max_workers = static_cast<unsigned>(integer(node, 1, max_workers, "max_workers = 16"));
+    } else if (key == "min_spare") {
+      pool_.min_spare = static_cast<unsigned>(integer(node, 1, max_workers, "min_spare = 2"));
+    } else if (key == "max_spare") {
+      pool_.max_spare = static_cast<unsigned>(integer(node, 1, max_workers, "max_spare = 4"));
+    } else if (key == "start_workers") {
+      pool_.start_workers =
+          static_cast<unsigned>(integer(node, 1, max_workers, "start_workers = 3"));
+    } else if (key == "idle_timeout") {
+      pool_.idle_timeout = duration(node, "idle_timeout = \"10s\"");
     } else if (key == "user") {
       pool_.user = string(node, "user = \"www-data\"");
     } else if (key == "group") {
@@ -127,6 +148,16 @@ class pool_reader {
       pool_.max_rss = size(node, "max_rss = \"512M\"");
     } else if (key == "request_timeout") {
       pool_.request_timeout = duration(node, "request_timeout = \"60s\"");
+    } else if (key == "slowlog_timeout") {
+      pool_.slowlog_timeout = duration(node, "slowlog_timeout = \"5s\"");
+    } else if (key == "stop_signal") {
+      const std::string name = string(node, "stop_signal = \"QUIT\"");
+      const auto signal = parse_signal(name);
+      if (!signal) {
+        fail(where_, "'" + name + "' is not a signal fcgi-pm sends",
+             "one of TERM, QUIT, INT, HUP, USR1, USR2, WINCH, e.g. stop_signal = \"QUIT\"");
+      }
+      pool_.stop_signal = *signal;
     } else if (key == "graceful_timeout") {
       pool_.graceful_timeout = duration(node, "graceful_timeout = \"30s\"");
     } else if (key == "min_uptime") {
@@ -137,10 +168,13 @@ class pool_reader {
       pool_.backoff_max = duration(node, "backoff_max = \"30s\"");
     } else {
       fail(where_, "unknown key",
-           "the keys of a pool are listen, command, workers, user, group, chroot, chdir, umask, "
+           "the keys of a pool are listen, command, workers, mode, max_workers, min_spare, "
+           "max_spare, start_workers, idle_timeout, user, group, chroot, chdir, umask, "
            "env_allow, env, allowed_clients, rlimit_nofile, rlimit_core, socket_mode, "
            "socket_owner, socket_group, allow_world_writable, backlog, max_requests, max_rss, "
-           "request_timeout, graceful_timeout, min_uptime, backoff_initial, backoff_max "
+           "request_timeout, slowlog_timeout, stop_signal, graceful_timeout, min_uptime, "
+           "backoff_initial, "
+           "backoff_max "
            "(docs/fcgi-pm.md)");
     }
   }
@@ -348,12 +382,51 @@ std::string default_pool_name(const std::vector<std::string>& command) {
   return program.empty() ? "app" : std::string(program);
 }
 
+std::string_view to_string(pool_mode m) noexcept {
+  switch (m) {
+    case pool_mode::static_size: return "static";
+    case pool_mode::dynamic: return "dynamic";
+    case pool_mode::ondemand: return "ondemand";
+  }
+  return "static";
+}
+
+std::optional<pool_mode> parse_pool_mode(std::string_view text) {
+  if (text == "static") return pool_mode::static_size;
+  if (text == "dynamic") return pool_mode::dynamic;
+  if (text == "ondemand") return pool_mode::ondemand;
+  return std::nullopt;
+}
+
 void validate(const pool_config& pool, const std::string& where) {
   if (pool.command.empty() || pool.command.front().empty()) {
     fail(where, "the command is empty", "give the program and its arguments");
   }
   if (pool.workers < 1 || pool.workers > max_workers) {
     fail(where, "workers must be from 1 to " + std::to_string(max_workers), "e.g. workers = 4");
+  }
+  if (pool.mode != pool_mode::static_size) {
+    const std::string mode(to_string(pool.mode));
+    if (pool.max_workers < 1 || pool.max_workers > max_workers) {
+      fail(where, "a " + mode + " pool needs max_workers from 1 to " + std::to_string(max_workers),
+           "e.g. max_workers = 16");
+    }
+    if (pool.mode == pool_mode::dynamic) {
+      if (pool.min_spare < 1 || pool.min_spare > pool.max_spare ||
+          pool.max_spare > pool.max_workers) {
+        fail(where,
+             "a dynamic pool needs 1 <= min_spare <= max_spare <= max_workers, got " +
+                 std::to_string(pool.min_spare) + ", " + std::to_string(pool.max_spare) + ", " +
+                 std::to_string(pool.max_workers),
+             "e.g. min_spare = 2, max_spare = 4, max_workers = 16");
+      }
+      if (pool.start_workers > pool.max_workers) {
+        fail(where, "start_workers is above max_workers", "e.g. start_workers = 3");
+      }
+    }
+    if (pool.mode == pool_mode::ondemand && pool.idle_timeout.count() <= 0) {
+      fail(where, "idle_timeout must be above 0", "e.g. idle_timeout = \"10s\"");
+    }
   }
   if (!pool.chroot.empty() && pool.chroot.front() != '/') {
     fail(where, "chroot '" + pool.chroot + "' is relative", "give an absolute directory");
@@ -456,8 +529,20 @@ std::vector<pool_config> parse_config(std::string_view text, const std::string& 
   for (const auto& [key_node, node] : root) {
     const std::string key(key_node.str());
     const std::string where = locate(source_name, node.source(), key);
+    if (key == "status_listen") {
+      const auto* value = node.as_string();
+      if (value == nullptr)
+        fail(where, "must be a string", "e.g. status_listen = \"unix:/run/fcgi-pm-status.sock\"");
+      try {
+        runtime::parse_endpoint(value->get());
+      } catch (const std::invalid_argument& e) {
+        fail(where, e.what(), "");
+      }
+      continue;
+    }
     if (key != "pool") {
-      fail(where, "unknown top-level key", "pools are tables named [pool.NAME]");
+      fail(where, "unknown top-level key",
+           "the top-level keys are status_listen and the [pool.NAME] tables");
     }
     const auto* pool_tables = node.as_table();
     if (pool_tables == nullptr) fail(where, "must be a table", "write [pool.NAME] tables");
@@ -489,6 +574,34 @@ std::vector<pool_config> parse_config(std::string_view text, const std::string& 
     throw config_error(source_name + ": " + e.what());
   }
   return pools;
+}
+
+std::optional<int> parse_signal(std::string_view text) {
+  if (text.starts_with("SIG")) text.remove_prefix(3);
+  static constexpr std::array<std::pair<std::string_view, int>, 7> names{{{"TERM", SIGTERM},
+                                                                          {"QUIT", SIGQUIT},
+                                                                          {"INT", SIGINT},
+                                                                          {"HUP", SIGHUP},
+                                                                          {"USR1", SIGUSR1},
+                                                                          {"USR2", SIGUSR2},
+                                                                          {"WINCH", SIGWINCH}}};
+  for (const auto& [name, number] : names) {
+    if (text == name) return number;
+  }
+  return std::nullopt;
+}
+
+std::string load_status_listen(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw config_error(path + ": cannot read the config file: " + std::strerror(errno));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  parse_config(text.str(), path);  // the same checks, the same messages
+  const toml::table root = toml::parse(text.str(), path);
+  const auto* value = root["status_listen"].as_string();
+  return value != nullptr ? value->get() : std::string();
 }
 
 std::vector<pool_config> load_config_file(const std::string& path) {

@@ -24,6 +24,7 @@ namespace fcgi::pm {
 enum class child_step : int {
   listen_fd,
   log_fd,
+  scoreboard_fd,
   close_fds,
   session,
   parent_death,
@@ -42,8 +43,8 @@ enum class child_step : int {
 
 struct spawn_access {
   static void fail(int pipe_fd, child_step step) noexcept;
-  [[noreturn]] static void run_child(const spawn_plan& plan, int listen_fd, int log_fd, int pipe_fd,
-                                     pid_t manager) noexcept;
+  [[noreturn]] static void run_child(const spawn_plan& plan, int listen_fd, int log_fd,
+                                     int scoreboard_fd, int pipe_fd, pid_t manager) noexcept;
   static std::string describe(const spawn_plan& plan, child_step step, int error);
 };
 
@@ -223,10 +224,10 @@ void spawn_access::fail(int pipe_fd, child_step step) noexcept {
 
 // Only async-signal-safe calls from here to execve: the manager may have other threads, whose
 // locks (malloc's, stdio's) were copied held.
-void spawn_access::run_child(const spawn_plan& plan, int listen_fd, int log_fd, int pipe_fd,
-                             pid_t manager) noexcept {
-  // fds: 0 = the listening socket, 1 and 2 = the log, 3 = the report pipe (close-on-exec),
-  // nothing else.
+void spawn_access::run_child(const spawn_plan& plan, int listen_fd, int log_fd, int scoreboard_fd,
+                             int pipe_fd, pid_t manager) noexcept {
+  // fds: 0 = the listening socket, 1 and 2 = the log, 3 = the scoreboard (when given), then
+  // the report pipe (close-on-exec), nothing else.
   if (listen_fd == STDIN_FILENO ? ::fcntl(STDIN_FILENO, F_SETFD, 0) != 0
                                 : ::dup2(listen_fd, STDIN_FILENO) < 0) {
     fail(pipe_fd, child_step::listen_fd);
@@ -236,15 +237,27 @@ void spawn_access::run_child(const spawn_plan& plan, int listen_fd, int log_fd, 
                               : ::dup2(log_fd, STDERR_FILENO) < 0) {
     fail(pipe_fd, child_step::log_fd);
   }
-  constexpr int report_fd = 3;
-  if (pipe_fd != report_fd) {
-    if (::dup3(pipe_fd, report_fd, O_CLOEXEC) < 0) fail(pipe_fd, child_step::close_fds);
-    pipe_fd = report_fd;
+  // fd 3 = the scoreboard when there is one (kept across exec), then the report pipe. The
+  // pipe first moves above every fd a move can land on, so the scoreboard cannot overwrite it.
+  constexpr int high_fd = 16;
+  const int report_fd = scoreboard_fd >= 0 ? 4 : 3;
+  if (const int moved = ::fcntl(pipe_fd, F_DUPFD_CLOEXEC, high_fd); moved >= 0) {
+    pipe_fd = moved;
+  } else {
+    fail(pipe_fd, child_step::close_fds);
   }
-  if (::close_range(report_fd + 1, ~0U, 0) != 0) {
+  if (scoreboard_fd >= 0) {
+    const int moved = ::fcntl(scoreboard_fd, F_DUPFD_CLOEXEC, high_fd);
+    if (moved < 0 || ::dup2(moved, 3) < 0) fail(pipe_fd, child_step::scoreboard_fd);
+  }
+  if (::dup3(pipe_fd, report_fd, O_CLOEXEC) < 0) fail(pipe_fd, child_step::close_fds);
+  pipe_fd = report_fd;
+  if (::close_range(static_cast<unsigned>(report_fd) + 1, ~0U, 0) != 0) {
     struct rlimit limit {};
     ::getrlimit(RLIMIT_NOFILE, &limit);
-    for (rlim_t fd = report_fd + 1; fd < limit.rlim_cur; ++fd) ::close(static_cast<int>(fd));
+    for (rlim_t fd = static_cast<rlim_t>(report_fd) + 1; fd < limit.rlim_cur; ++fd) {
+      ::close(static_cast<int>(fd));
+    }
   }
   // Its own session and process group, so that stopping a worker stops what it started.
   if (::setsid() < 0) fail(pipe_fd, child_step::session);
@@ -296,6 +309,7 @@ std::string spawn_access::describe(const spawn_plan& plan, child_step step, int 
   switch (step) {
     case child_step::listen_fd: what = "cannot put the listening socket on fd 0"; break;
     case child_step::log_fd: what = "cannot put the log on fds 1 and 2"; break;
+    case child_step::scoreboard_fd: what = "cannot put the scoreboard on fd 3"; break;
     case child_step::close_fds: what = "cannot set up the worker's fds"; break;
     case child_step::session: what = "cannot start a session (setsid)"; break;
     case child_step::parent_death: what = "cannot set PR_SET_PDEATHSIG"; break;
@@ -320,7 +334,7 @@ std::string spawn_access::describe(const spawn_plan& plan, child_step step, int 
   return what + ": " + std::strerror(error);
 }
 
-spawn_result spawn_worker(const spawn_plan& plan, int listen_fd, int log_fd) {
+spawn_result spawn_worker(const spawn_plan& plan, int listen_fd, int log_fd, int scoreboard_fd) {
   spawn_result result;
   std::array<int, 2> report{-1, -1};
   if (::pipe2(report.data(), O_CLOEXEC) != 0) {
@@ -332,7 +346,7 @@ spawn_result spawn_worker(const spawn_plan& plan, int listen_fd, int log_fd) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::close(report[0]);
-    spawn_access::run_child(plan, listen_fd, log_fd, report[1], manager);
+    spawn_access::run_child(plan, listen_fd, log_fd, scoreboard_fd, report[1], manager);
   }
   ::close(report[1]);
   if (pid < 0) {

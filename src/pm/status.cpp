@@ -1,5 +1,6 @@
 #include <fcgi/pm/status.hpp>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -15,10 +16,31 @@ double seconds_between(clock::time_point from, clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-std::map<std::string, unsigned> count_states(const pool_status& pool) {
-  std::map<std::string, unsigned> counts{{"starting", 0}, {"running", 0}, {"stopping", 0}};
-  for (const worker_status& w : pool.workers) ++counts[w.state];
+const std::vector<std::string>& worker_states() {
+  static const std::vector<std::string> states{"starting", "idle", "busy", "unknown", "stopping"};
+  return states;
+}
+
+const std::vector<std::string>& restart_reasons() {
+  static const std::vector<std::string> reasons{"crash", "max_requests", "max_rss",
+                                                "request_timeout", "untrusted"};
+  return reasons;
+}
+
+/// Every state, in worker_states() order, with its count.
+std::vector<std::pair<std::string, unsigned>> count_states(const pool_status& pool) {
+  std::vector<std::pair<std::string, unsigned>> counts;
+  for (const std::string& state : worker_states()) {
+    counts.emplace_back(state, static_cast<unsigned>(std::count_if(
+                                   pool.workers.begin(), pool.workers.end(),
+                                   [&state](const worker_status& w) { return w.state == state; })));
+  }
   return counts;
+}
+
+std::uint64_t restarts_for(const pool_status& pool, const std::string& reason) {
+  const auto found = pool.restarts_by_reason.find(reason);
+  return found == pool.restarts_by_reason.end() ? 0 : found->second;
 }
 
 /// A Prometheus label value: backslash, quote and newline escaped.
@@ -44,14 +66,29 @@ std::string to_json(const manager_status& status, clock::time_point now) {
     for (const worker_status& w : pool.workers) {
       processes.push_back({{"pid", w.pid},
                            {"state", w.state},
+                           {"requests", w.requests},
                            {"uptime_seconds", seconds_between(w.started, now)},
                            {"generation", w.generation}});
     }
+    nlohmann::ordered_json states = nlohmann::ordered_json::object();
+    unsigned running = 0;
+    for (const auto& [state, count] : count_states(pool)) {
+      states[state] = count;
+      if (state != "starting" && state != "stopping") running += count;
+    }
+    states["running"] = running;
+    nlohmann::ordered_json reasons = nlohmann::ordered_json::object();
+    for (const std::string& reason : restart_reasons())
+      reasons[reason] = restarts_for(pool, reason);
     pools.push_back({{"name", pool.name},
                      {"listen", pool.listen},
+                     {"mode", pool.mode},
                      {"workers_configured", pool.configured},
-                     {"workers", count_states(pool)},
+                     {"workers", states},
+                     {"requests", pool.requests},
+                     {"slow_requests", pool.slow_requests},
                      {"restarts", pool.restarts},
+                     {"restarts_by_reason", reasons},
                      {"failed_starts_in_a_row", pool.failed_starts_in_a_row},
                      {"generation", pool.generation},
                      {"processes", processes}});
@@ -87,11 +124,33 @@ std::string to_prometheus(const manager_status& status, clock::time_point now) {
     line("fcgi_pm_workers_configured{pool=\"" + label(pool.name) + "\"} " +
          std::to_string(pool.configured));
   }
-  line("# HELP fcgi_pm_restarts_total Workers that exited without being asked to.");
+  line("# HELP fcgi_pm_requests_total Requests completed by the pool's workers (fcgikit apps).");
+  line("# TYPE fcgi_pm_requests_total counter");
+  for (const pool_status& pool : status.pools) {
+    line("fcgi_pm_requests_total{pool=\"" + label(pool.name) + "\"} " +
+         std::to_string(pool.requests));
+  }
+  line("# HELP fcgi_pm_worker_requests_total Requests completed by each running worker.");
+  line("# TYPE fcgi_pm_worker_requests_total counter");
+  for (const pool_status& pool : status.pools) {
+    for (const worker_status& w : pool.workers) {
+      line("fcgi_pm_worker_requests_total{pool=\"" + label(pool.name) + "\",pid=\"" +
+           std::to_string(w.pid) + "\"} " + std::to_string(w.requests));
+    }
+  }
+  line("# HELP fcgi_pm_slow_requests_total Handler runs past slowlog_timeout.");
+  line("# TYPE fcgi_pm_slow_requests_total counter");
+  for (const pool_status& pool : status.pools) {
+    line("fcgi_pm_slow_requests_total{pool=\"" + label(pool.name) + "\"} " +
+         std::to_string(pool.slow_requests));
+  }
+  line("# HELP fcgi_pm_restarts_total Workers replaced, by reason (crash: exited unasked).");
   line("# TYPE fcgi_pm_restarts_total counter");
   for (const pool_status& pool : status.pools) {
-    line("fcgi_pm_restarts_total{pool=\"" + label(pool.name) + "\"} " +
-         std::to_string(pool.restarts));
+    for (const std::string& reason : restart_reasons()) {
+      line("fcgi_pm_restarts_total{pool=\"" + label(pool.name) + "\",reason=\"" + reason + "\"} " +
+           std::to_string(restarts_for(pool, reason)));
+    }
   }
   line("# HELP fcgi_pm_failed_starts_in_a_row Workers that died at start in a row (backoff).");
   line("# TYPE fcgi_pm_failed_starts_in_a_row gauge");

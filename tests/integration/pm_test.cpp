@@ -2,6 +2,8 @@
 // tests/integration/pm_worker.cpp) as workers, fcgi::client sends requests, and /proc shows
 // who the workers are. HOSTILE E-57, E-58, E-59 (basic form), E-61 and E-62.
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -35,6 +38,7 @@ const std::string pm_worker = FCGI_PM_WORKER;
 const std::string hello_app = FCGI_EXAMPLE_HELLO;
 const std::string counter_app = FCGI_EXAMPLE_COUNTER;
 const std::string async_app = FCGI_EXAMPLE_ASYNC;
+const std::string pm_app = FCGI_PM_APP;
 
 TEST(pm, pool_of_three_serves_and_workers_hold_the_socket_on_fd_0) {
   const temp_dir dir;
@@ -51,7 +55,9 @@ TEST(pm, pool_of_three_serves_and_workers_hold_the_socket_on_fd_0) {
   ASSERT_FALSE(inode.empty());
   for (const pid_t w : workers) {
     EXPECT_EQ(stat_of(w)->parent, pm.pid());
-    EXPECT_EQ(fd_target(w, 0), "socket:[" + inode + "]") << "worker " << w;
+    // A worker just forked may not have moved the socket onto fd 0 yet: wait for it.
+    EXPECT_TRUE(wait_until([&] { return fd_target(w, 0) == "socket:[" + inode + "]"; }, 2s))
+        << "worker " << w << ": " << fd_target(w, 0);
   }
   fcgi::client::client client("unix:" + sock, one_connection_per_call());
   std::set<std::string> served_by;
@@ -204,7 +210,16 @@ TEST(pm, e62_a_worker_opening_1500_fds_and_making_fd_0_non_blocking_harms_nobody
       return fs::read_symlink("/proc/" + std::to_string(w) + "/exe", error) != pm_tool;
     });
   };
-  ASSERT_TRUE(wait_until(all_execd, 2s));
+  // A child has exec'd a little before the manager closes its end of the pipe; the manager
+  // logs "worker N started" after closing it.
+  const auto all_started = [&] {
+    const auto workers = pm.workers();
+    const std::string log = pm.log();
+    return std::all_of(workers.begin(), workers.end(), [&log](pid_t w) {
+      return log.find("worker " + std::to_string(w) + " started") != std::string::npos;
+    });
+  };
+  ASSERT_TRUE(wait_until([&] { return all_execd() && all_started(); }, 5s)) << pm.log();
   const std::size_t manager_fds = fd_count(pm.pid());
   fcgi::client::client client("unix:" + sock, one_connection_per_call());
   for (int i = 0; i < 20; ++i) {
@@ -325,9 +340,11 @@ TEST(pm, workers_run_as_nobody_in_a_chroot_with_chdir_and_umask) {
   EXPECT_EQ(status_field(w, "Umask"), "0027");
   EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(w) + "/root"), jail);
   EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(w) + "/cwd"), jail + "/data");
-  // fds: the socket on 0, the log on 1 and 2, nothing else leaked from the manager.
-  EXPECT_EQ(fd_count(w), 3U);
+  // fds: the socket on 0, the log on 1 and 2, the scoreboard on 3, nothing else leaked from
+  // the manager.
+  EXPECT_EQ(fd_count(w), 4U);
   EXPECT_TRUE(fd_target(w, 0).starts_with("socket:"));
+  EXPECT_TRUE(fd_target(w, 3).starts_with("/memfd:fcgi-pm-scoreboard")) << fd_target(w, 3);
   EXPECT_NE(pm.log().find("as nobody"), std::string::npos) << pm.log();
   struct stat info {};
   ASSERT_EQ(::stat((dir / "app.sock").c_str(), &info), 0);
@@ -348,8 +365,9 @@ TEST(pm, worker_environment_is_only_the_allowlist_and_explicit_vars) {
   ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
   const pid_t w = pm.workers()[0];
   ASSERT_TRUE(wait_until([&] { return status_field(w, "Name") == "pm_worker"; }, 2s));
-  EXPECT_EQ(environ_of(w), (std::vector<std::string>{"KEEP=yes", "EXTRA=z",
-                                                     "FCGI_WEB_SERVER_ADDRS=127.0.0.1,::1"}));
+  EXPECT_EQ(environ_of(w),
+            (std::vector<std::string>{"KEEP=yes", "EXTRA=z", "FCGI_WEB_SERVER_ADDRS=127.0.0.1,::1",
+                                      "FCGI_PM_SCOREBOARD=3"}));
   pm.signal(SIGTERM);
   EXPECT_EQ(pm.wait(5s), 0);
 }
@@ -455,22 +473,43 @@ TEST(pm, status_endpoint_reports_workers_restarts_and_prometheus_text) {
         if (run.status != 0) return false;
         status = nlohmann::json::parse(run.out);
         const auto& pool = status["pools"][0];
-        return pool["workers"]["running"] == 2 && pool["restarts"] == 1;
+        // hello is an fcgikit app: its scoreboard says idle once it has published.
+        return pool["workers"]["idle"] == 2 && pool["restarts"] == 1;
       },
-      5s))
+      8s))
       << status.dump(2) << pm.log();
   EXPECT_EQ(status["pid"], pm.pid());
   EXPECT_EQ(status["pools"][0]["name"], "hello");
   EXPECT_EQ(status["pools"][0]["workers_configured"], 2);
   EXPECT_EQ(status["pools"][0]["processes"].size(), 2U);
+  EXPECT_EQ(status["pools"][0]["workers"]["running"], 2);
+  EXPECT_EQ(status["pools"][0]["restarts_by_reason"]["crash"], 1);
+  EXPECT_EQ(status["pools"][0]["restarts_by_reason"]["max_requests"], 0);
+
+  // Requests served, per worker and per pool, from the scoreboards (published once a second).
+  fcgi::client::client client("unix:" + (dir / "app.sock"), one_connection_per_call());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(get(client).ok());
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto run = fcgi::test::run_tool({pm_tool, "status", "unix:" + status_sock});
+        if (run.status != 0) return false;
+        status = nlohmann::json::parse(run.out);
+        return status["pools"][0]["requests"] == 10;
+      },
+      5s))
+      << status.dump(2);
+  const auto& processes = status["pools"][0]["processes"];
+  EXPECT_EQ(processes[0]["requests"].get<int>() + processes[1]["requests"].get<int>(), 10);
 
   const auto prometheus =
       fcgi::test::run_tool({pm_tool, "status", "--prometheus", "unix:" + status_sock});
   EXPECT_EQ(prometheus.status, 0) << prometheus.err;
-  EXPECT_NE(prometheus.out.find("fcgi_pm_workers{pool=\"hello\",state=\"running\"} 2\n"),
+  EXPECT_NE(prometheus.out.find("fcgi_pm_workers{pool=\"hello\",state=\"idle\"} 2\n"),
             std::string::npos)
       << prometheus.out;
-  EXPECT_NE(prometheus.out.find("fcgi_pm_restarts_total{pool=\"hello\"} 1\n"), std::string::npos);
+  EXPECT_NE(prometheus.out.find("fcgi_pm_restarts_total{pool=\"hello\",reason=\"crash\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(prometheus.out.find("fcgi_pm_requests_total{pool=\"hello\"} 10\n"), std::string::npos);
 
   pm.signal(SIGTERM);
   EXPECT_EQ(pm.wait(5s), 0) << pm.log();
@@ -534,8 +573,9 @@ TEST(pm, a_worker_over_max_rss_is_replaced_gracefully) {
               "--min-uptime", "200ms", "--", pm_worker, "grow", dir / "lock", "64"});
   ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
   const pid_t big = pm.workers()[0];
-  ASSERT_TRUE(pm.wait_log("worker " + std::to_string(big) + " uses 6")) << pm.log();
-  EXPECT_NE(pm.log().find("above max_rss (30 MiB): replacing it"), std::string::npos);
+  ASSERT_TRUE(pm.wait_log("replacing worker " + std::to_string(big) + ": its resident memory 6"))
+      << pm.log();
+  EXPECT_NE(pm.log().find("MiB is over max_rss 30 MiB"), std::string::npos);
   ASSERT_TRUE(wait_until(
       [&] {
         const auto now = pm.workers();
@@ -548,6 +588,357 @@ TEST(pm, a_worker_over_max_rss_is_replaced_gracefully) {
   EXPECT_EQ(pm.workers().size(), 1U);
   pm.signal(SIGTERM);
   EXPECT_EQ(pm.wait(5s), 0);
+}
+
+}  // namespace
+
+namespace {
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+/// The pid in "replacing worker PID: " or "killing worker PID: " before `reason` in the log.
+pid_t pid_before(const std::string& log, const std::string& verb, const std::string& reason) {
+  const auto at = log.find(reason);
+  if (at == std::string::npos) return 0;
+  const auto start = log.rfind(verb, at);
+  if (start == std::string::npos) return 0;
+  return std::stoi(log.substr(start + verb.size()));
+}
+
+TEST(pm, max_requests_recycles_workers_under_load_without_a_failed_request) {
+  const temp_dir dir;
+  const std::string sock = dir / "app.sock";
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + sock, "-w", "2", "--min-uptime", "200ms", "--max-requests",
+              "50", "--", hello_app});
+  ASSERT_TRUE(pm.wait_workers(2)) << pm.log();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+  steady_load load("unix:" + sock, 2);
+  // Four replacements at least: each worker reports its count once a second.
+  EXPECT_TRUE(wait_until([&] { return occurrences(pm.log(), "(max_requests 50)") >= 4; }, 30s))
+      << pm.log();
+  load.stop();
+  EXPECT_EQ(load.failed(), 0U) << load.failures();
+  EXPECT_GT(load.ok(), 200U);
+  std::cout << "max_requests 50: " << occurrences(pm.log(), "(max_requests 50)")
+            << " workers replaced, " << load.ok() << " requests, " << load.failed() << " failed\n";
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+TEST(pm, request_timeout_kills_a_stuck_worker_names_the_request_and_a_new_one_serves) {
+  const temp_dir dir;
+  const std::string sock = dir / "app.sock";
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + sock, "-w", "1", "--min-uptime", "200ms", "--request-timeout",
+              "1s", "--", pm_app});
+  ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+  fcgi::client::client client("unix:" + sock, one_connection_per_call());
+  ASSERT_TRUE(wait_until([&] { return get(client).ok(); }, 5s));
+  const pid_t stuck = pm.workers()[0];
+  const auto started = steady::now();
+  const auto r = get(client, "/sleep?s=30");
+  const auto took = steady::now() - started;
+  EXPECT_FALSE(r.ok() && r.out.find("served by") != std::string::npos) << r.out;
+  ASSERT_TRUE(wait_until([&] { return !running(stuck); }, 10s)) << pm.log();
+  const auto dead = steady::now() - started;
+  std::cout << "request_timeout 1s: the client saw the end after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+            << " ms, the worker was gone after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(dead).count() << " ms\n";
+  EXPECT_LT(dead, 6s);  // 1 s limit + a check every 250 ms + 1 s grace, on a loaded machine
+  const std::string log = pm.log();
+  EXPECT_NE(log.find("killing worker " + std::to_string(stuck) + ": thread "), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("has run 'GET /sleep?s=30' for "), std::string::npos) << log;
+  EXPECT_NE(log.find("(request_timeout 1.0 s)"), std::string::npos) << log;
+  // A new worker serves.
+  std::string out;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto again = get(client);
+        out = again.out;
+        return again.ok() && out.find("served by ") != std::string::npos;
+      },
+      5s))
+      << pm.log();
+  EXPECT_EQ(out.find("served by " + std::to_string(stuck) + "\n"), std::string::npos);
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+TEST(pm, slowlog_names_a_slow_handler_once_per_run) {
+  const temp_dir dir;
+  const std::string sock = dir / "app.sock";
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + sock, "-w", "1", "--slowlog-timeout", "300ms", "--", pm_app});
+  ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+  fcgi::client::client client("unix:" + sock, one_connection_per_call());
+  ASSERT_TRUE(wait_until([&] { return get(client).ok(); }, 5s));
+  EXPECT_TRUE(get(client, "/sleep?s=1.5").ok());
+  EXPECT_TRUE(get(client, "/sleep?s=0.01").ok());  // fast: not logged
+  ASSERT_TRUE(pm.wait_log("has run 'GET /sleep?s=1.5' for ")) << pm.log();
+  std::this_thread::sleep_for(700ms);  // more checks pass over the finished handler
+  const std::string log = pm.log();
+  EXPECT_EQ(occurrences(log, "has run 'GET /sleep?s=1.5' for "), 1U) << log;
+  EXPECT_EQ(occurrences(log, "/sleep?s=0.01"), 0U) << log;
+  EXPECT_NE(log.find("(slowlog_timeout 0.3 s)"), std::string::npos) << log;
+  EXPECT_EQ(pm.workers().size(), 1U);  // slow is not stuck: nothing is killed
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+TEST(pm, e60_a_worker_scribbling_on_its_scoreboard_is_recycled_and_siblings_serve) {
+  const std::vector<std::pair<std::string, std::string>> kinds = {
+      {"magic", "not a scoreboard (bad magic)"},
+      {"sequence", "slot still being written"},
+      {"threads", "threads, more than the page holds"}};
+  for (const auto& [kind, reason] : kinds) {
+    SCOPED_TRACE(kind);
+    const temp_dir dir;
+    const std::string sock = dir / "app.sock";
+    manager pm(pm_tool, dir,
+               {"-R", "-l", "unix:" + sock, "-w", "3", "--min-uptime", "200ms", "--", pm_worker,
+                "scribble", dir / "lock", kind, hello_app});
+    ASSERT_TRUE(pm.wait_workers(3)) << pm.log();
+    ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+    steady_load load("unix:" + sock);
+    ASSERT_TRUE(pm.wait_log(reason, 10s)) << pm.log();
+    const pid_t bad = pid_before(pm.log(), "replacing worker ", reason);
+    ASSERT_GT(bad, 0) << pm.log();
+    EXPECT_NE(pm.log().find("its scoreboard cannot be trusted ("), std::string::npos);
+    ASSERT_TRUE(pm.wait_log("worker " + std::to_string(bad) + " stopped", 10s)) << pm.log();
+    EXPECT_TRUE(pm.wait_workers(3)) << pm.log();
+    std::this_thread::sleep_for(500ms);
+    load.stop();
+    EXPECT_EQ(load.failed(), 0U) << load.failures();
+    EXPECT_GT(load.ok(), 0U);
+    EXPECT_TRUE(running(pm.pid()));
+    EXPECT_EQ(occurrences(pm.log(), reason), 1U) << pm.log();  // replaced once, not again
+    pm.signal(SIGTERM);
+    EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+  }
+}
+
+TEST(pm, a_foreign_app_with_max_requests_gets_a_warning_that_it_does_not_report) {
+  const temp_dir dir;
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + (dir / "app.sock"), "-w", "2", "--max-requests", "100", "--",
+              pm_worker, "pause"});
+  ASSERT_TRUE(pm.wait_workers(2)) << pm.log();
+  ASSERT_TRUE(
+      pm.wait_log("does not report to the scoreboard (not an fcgikit app?): "
+                  "max_requests/request_timeout cannot apply",
+                  10s))
+      << pm.log();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(occurrences(pm.log(), "does not report to the scoreboard"), 1U) << pm.log();
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+}  // namespace
+
+namespace {
+
+/// A request on its own thread; done() once it has an answer.
+class request_in_background {
+ public:
+  request_in_background(const std::string& endpoint, std::string target)
+      : thread_([this, endpoint, target = std::move(target)] {
+          fcgi::client::client client(endpoint, one_connection_per_call());
+          const auto r = get(client, target);
+          ok_ = r.ok() && r.out.find("served by") != std::string::npos;
+          done_ = true;
+        }) {}
+  ~request_in_background() { thread_.join(); }
+  request_in_background(const request_in_background&) = delete;
+  request_in_background& operator=(const request_in_background&) = delete;
+  request_in_background(request_in_background&&) = delete;
+  request_in_background& operator=(request_in_background&&) = delete;
+  [[nodiscard]] bool done() const { return done_; }
+  [[nodiscard]] bool ok() const { return ok_; }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::atomic<bool> ok_{false};
+  std::thread thread_;
+};
+
+TEST(pm, dynamic_pool_grows_when_its_spare_worker_gets_busy_and_shrinks_back) {
+  const temp_dir dir;
+  const std::string sock = dir / "app.sock";
+  manager pm(
+      pm_tool, dir,
+      {"-R", "-l", "unix:" + sock, "--mode", "dynamic", "--max-workers", "3", "--min-spare", "1",
+       "--max-spare", "1", "--start-workers", "1", "--min-uptime", "200ms", "--", pm_app});
+  ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+  std::this_thread::sleep_for(1500ms);  // attached, idle: no growth
+  EXPECT_EQ(pm.workers().size(), 1U) << pm.log();
+  {
+    const request_in_background slow("unix:" + sock, "/sleep?s=4");
+    // The scoreboard shows the busy handler at once: a spare worker starts.
+    EXPECT_TRUE(pm.wait_workers(2, 3500ms)) << pm.log();
+    EXPECT_NE(
+        pm.log().find("0 idle worker(s) (min_spare 1, 0 connection(s) waiting): growing to 2"),
+        std::string::npos)
+        << pm.log();
+    ASSERT_TRUE(wait_until([&] { return slow.done(); }, 10s));
+    EXPECT_TRUE(slow.ok());
+  }
+  // Two idle workers, max_spare 1: one is stopped.
+  EXPECT_TRUE(pm.wait_workers(1, 8s)) << pm.log();
+  EXPECT_NE(pm.log().find("(max_spare 1): stopping worker"), std::string::npos) << pm.log();
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+/// A port nobody listens on now (the kernel's pick for a socket closed at once).
+std::uint16_t free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof(address);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));  // NOLINT
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);     // NOLINT
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+/// A dynamic pool of an app without a scoreboard grows when a connection waits in the
+/// socket's queue (sock_diag for unix sockets, TCP_INFO for TCP).
+void foreign_dynamic_pool_grows_from_the_queue(const temp_dir& dir, const std::string& endpoint) {
+  manager pm(pm_tool, dir,
+             {"-R", "-l", endpoint, "--mode", "dynamic", "--max-workers", "3", "--min-spare", "1",
+              "--max-spare", "1", "--start-workers", "1", "--min-uptime", "200ms", "--", pm_worker,
+              "foreign", pm_app});
+  ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
+  fcgi::client::client client(endpoint, one_connection_per_call());
+  ASSERT_TRUE(wait_until([&] { return get(client).ok(); }, 5s)) << pm.log();
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(pm.workers().size(), 1U) << pm.log();
+  {
+    // The only worker (one I/O thread) blocks in /sleep; the next connection waits in the
+    // socket's queue, which is all the manager can see of an app without a scoreboard.
+    const request_in_background slow(endpoint, "/sleep?s=5");
+    std::this_thread::sleep_for(1s);  // the worker has taken it
+    const auto started = steady::now();
+    const auto quick = get(client, "/");
+    const auto waited = steady::now() - started;
+    EXPECT_TRUE(quick.ok()) << quick.detail;
+    EXPECT_LT(waited, 4s);  // served by a new worker, not after the slow one
+    std::cout << "dynamic, foreign app on " << endpoint.substr(0, endpoint.find(':'))
+              << ": a queued request waited "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()
+              << " ms for a new worker\n";
+    EXPECT_NE(pm.log().find("connection(s) waiting): growing to 2"), std::string::npos) << pm.log();
+    ASSERT_TRUE(wait_until([&] { return slow.done(); }, 10s));
+    EXPECT_TRUE(slow.ok());
+  }
+  EXPECT_TRUE(pm.wait_workers(1, 8s)) << pm.log();
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+TEST(pm, dynamic_pool_of_a_foreign_app_grows_from_the_listen_queue) {
+  const temp_dir dir;
+  foreign_dynamic_pool_grows_from_the_queue(dir, "unix:" + (dir / "app.sock"));
+}
+
+TEST(pm, dynamic_pool_of_a_foreign_app_on_tcp_grows_from_the_accept_queue) {
+  const temp_dir dir;
+  foreign_dynamic_pool_grows_from_the_queue(dir,
+                                            "tcp:127.0.0.1:" + std::to_string(free_tcp_port()));
+}
+
+TEST(pm, ondemand_pool_starts_a_worker_for_a_waiting_connection_and_stops_it_when_idle) {
+  const temp_dir dir;
+  const std::string sock = dir / "app.sock";
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + sock, "--mode", "ondemand", "--max-workers", "2",
+              "--idle-timeout", "1s", "--min-uptime", "200ms", "--", hello_app});
+  ASSERT_TRUE(pm.wait_log("on demand (at most 2 worker(s), idle_timeout 1 s)")) << pm.log();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(sock); }, 2s));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(pm.workers().empty()) << pm.log();
+  fcgi::client::client client("unix:" + sock, one_connection_per_call());
+  for (int round = 0; round < 2; ++round) {
+    const auto started = steady::now();
+    const auto r = get(client);
+    const auto took = steady::now() - started;
+    EXPECT_TRUE(r.ok()) << r.detail << pm.log();
+    std::cout << "ondemand: first request served after "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+    EXPECT_GE(pm.workers().size(), 1U);
+    EXPECT_LE(pm.workers().size(), 2U);
+    // Idle past idle_timeout: stopped, and the socket is polled again.
+    EXPECT_TRUE(pm.wait_workers(0, 8s)) << pm.log();
+  }
+  EXPECT_NE(pm.log().find("(idle_timeout 1 s): stopping it"), std::string::npos) << pm.log();
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+}
+
+}  // namespace
+
+namespace {
+
+TEST(pm, stop_signal_and_status_listen_come_from_the_file) {
+  const temp_dir dir;
+  const std::string status_sock = dir / "status.sock";
+  {
+    std::ofstream file(dir / "pm.toml");
+    file << "status_listen = \"unix:" << status_sock << "\"\n"
+         << "[pool.quiet]\nlisten = \"unix:" << (dir / "app.sock") << "\"\ncommand = [\""
+         << pm_worker << "\", \"pause\"]\nworkers = 2\nstop_signal = \"USR1\"\n";
+  }
+  manager pm(pm_tool, dir, {"-R", "-c", dir / "pm.toml"});
+  ASSERT_TRUE(pm.wait_workers(2)) << pm.log();
+  ASSERT_TRUE(pm.wait_log("status on unix:" + status_sock)) << pm.log();
+  const auto run = fcgi::test::run_tool({pm_tool, "status", "unix:" + status_sock});
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.out.find("\"name\": \"quiet\""), std::string::npos) << run.out;
+  // A graceful stop sends the pool's stop_signal: pm_worker dies of it (default action).
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
+  EXPECT_EQ(occurrences(pm.log(), "was killed by SIGUSR1"), 2U) << pm.log();
+  EXPECT_FALSE(fs::exists(status_sock));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(pm, an_app_forked_by_a_wrapper_script_is_trusted_with_the_board) {
+  const temp_dir dir;
+  const std::string sock = dir / "app.sock";
+  // "; true" keeps sh from exec'ing: the app is a child of the worker, in its session.
+  manager pm(pm_tool, dir,
+             {"-R", "-l", "unix:" + sock, "-w", "1", "--min-uptime", "200ms", "--max-requests",
+              "1000", "--status-listen", "unix:" + (dir / "status.sock"), "--", "/bin/sh", "-c",
+              hello_app + "; true"});
+  ASSERT_TRUE(pm.wait_workers(1)) << pm.log();
+  nlohmann::json status;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const auto run = fcgi::test::run_tool({pm_tool, "status", "unix:" + (dir / "status.sock")});
+        if (run.status != 0) return false;
+        status = nlohmann::json::parse(run.out);
+        return status["pools"][0]["workers"]["idle"] == 1;
+      },
+      8s))
+      << status.dump(2) << pm.log();
+  EXPECT_EQ(pm.log().find("cannot be trusted"), std::string::npos) << pm.log();
+  pm.signal(SIGTERM);
+  EXPECT_EQ(pm.wait(10s), 0) << pm.log();
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
 #include <system_error>
 
 #include <fcgi/client/client.hpp>
@@ -72,8 +73,12 @@ int main(int argc, char** argv) {
       for (const auto& pool : pools) {
         fcgi::pm::check_privileges(pool, ::geteuid() == 0, opts->manager.allow_root);
         fcgi::pm::resolve_identity(pool);
-        std::printf("pool %s: %s, %u worker(s)\n", pool.name.c_str(),
-                    pool.listen.to_string().c_str(), pool.workers);
+        const std::string size = pool.mode == fcgi::pm::pool_mode::static_size
+                                     ? std::to_string(pool.workers) + " worker(s)"
+                                     : std::string(fcgi::pm::to_string(pool.mode)) + ", at most " +
+                                           std::to_string(pool.max_workers) + " worker(s)";
+        std::printf("pool %s: %s, %s\n", pool.name.c_str(), pool.listen.to_string().c_str(),
+                    size.c_str());
       }
       std::printf("the configuration is valid\n");
       return 0;

@@ -29,7 +29,8 @@ Pools from a TOML file:          fcgi-pm -c /etc/fcgi-pm.toml)";
 
 constexpr const char* footer = R"(
 Signals:
-  SIGTERM          graceful stop: no more starts, SIGTERM to every worker, SIGKILL after
+  SIGTERM          graceful stop: no more starts, stop_signal (default SIGTERM) to every
+                   worker, SIGKILL after
                    graceful_timeout (default 30 s); exit 0 once all have exited
   SIGINT, SIGQUIT  fast stop: SIGTERM to every worker, SIGKILL after 1 s
   (a second stop signal kills every worker at once)
@@ -48,7 +49,13 @@ Examples:
   fcgi-pm -c /etc/fcgi-pm.toml --log-format json
   fcgi-pm -t -c /etc/fcgi-pm.toml      # check the file and exit
   fcgi-pm -c /etc/fcgi-pm.toml --status-listen unix:/run/fcgi-pm-status.sock
-  fcgi-pm status unix:/run/fcgi-pm-status.sock      # workers by state, restarts, uptime
+  fcgi-pm status unix:/run/fcgi-pm-status.sock      # workers by state, requests, restarts
+  fcgi-pm -l unix:/run/app.sock --mode dynamic --max-workers 16 --min-spare 2 --max-spare 4 \
+          --max-requests 10000 --request-timeout 60s --slowlog-timeout 5s -- ./app
+  fcgi-pm -l unix:/run/app.sock --mode ondemand --max-workers 8 --idle-timeout 30s -- ./app
+
+max_requests, request_timeout, slowlog_timeout and busy/idle workers need an fcgikit app (it
+reports to the scoreboard on fd 3); for other apps only max_rss and the listen queue apply.
 
 Full reference: docs/fcgi-pm.md)";
 
@@ -83,6 +90,16 @@ struct raw_options {
   std::string backoff_max;
   std::uint64_t rlimit_nofile = 0;
   std::string max_rss;
+  std::uint64_t max_requests = 0;
+  std::string mode;
+  std::string stop_signal;
+  unsigned max_workers = 0;
+  unsigned min_spare = 0;
+  unsigned max_spare = 0;
+  unsigned start_workers = 0;
+  std::string idle_timeout;
+  std::string request_timeout;
+  std::string slowlog_timeout;
   std::string log_format = "text";
 };
 
@@ -146,6 +163,34 @@ pm::pool_config command_line_pool(const raw_options& raw, std::vector<std::strin
     if (!bytes) usage_error("--max-rss", "'" + raw.max_rss + "' is not a size (e.g. 512M)");
     pool.max_rss = *bytes;
   }
+  pool.max_requests = raw.max_requests;
+  if (!raw.stop_signal.empty()) {
+    const auto signal = pm::parse_signal(raw.stop_signal);
+    if (!signal) {
+      usage_error("--stop-signal", "'" + raw.stop_signal +
+                                       "' is not one of TERM, QUIT, INT, HUP, "
+                                       "USR1, USR2, WINCH");
+    }
+    pool.stop_signal = *signal;
+  }
+  if (!raw.mode.empty()) {
+    const auto mode = pm::parse_pool_mode(raw.mode);
+    if (!mode) usage_error("--mode", "'" + raw.mode + "' is not static, dynamic or ondemand");
+    pool.mode = *mode;
+  }
+  pool.max_workers = raw.max_workers;
+  if (raw.min_spare != 0) pool.min_spare = raw.min_spare;
+  if (raw.max_spare != 0) pool.max_spare = raw.max_spare;
+  pool.start_workers = raw.start_workers;
+  if (!raw.idle_timeout.empty()) {
+    pool.idle_timeout = duration_option("--idle-timeout", raw.idle_timeout);
+  }
+  if (!raw.request_timeout.empty()) {
+    pool.request_timeout = duration_option("--request-timeout", raw.request_timeout);
+  }
+  if (!raw.slowlog_timeout.empty()) {
+    pool.slowlog_timeout = duration_option("--slowlog-timeout", raw.slowlog_timeout);
+  }
   pm::validate(pool, "pool " + pool.name + " (command line)");
   return pool;
 }
@@ -200,7 +245,8 @@ std::optional<options> parse(int argc, char** argv) {
   app.add_flag("-R,--allow-root", out.manager.allow_root,
                "Allow workers to run as root (refused otherwise when fcgi-pm is root)");
   app.add_option("--status-listen", out.manager.status_listen,
-                 "Serve the status (JSON, Prometheus) here; read it with fcgi-pm status")
+                 "Serve the status (JSON, Prometheus) here; read it with fcgi-pm status "
+                 "[config: status_listen]")
       ->type_name("ENDPOINT");
   app.add_option("--log-format", raw.log_format, "Log lines as text or json")
       ->type_name("FORMAT")
@@ -254,7 +300,11 @@ std::optional<options> parse(int argc, char** argv) {
                  "tcp: peer addresses allowed (FCGI_WEB_SERVER_ADDRS)")
       ->type_name("ADDR,...")
       ->group(pool);
-  app.add_option("--graceful-timeout", raw.graceful_timeout, "SIGTERM to SIGKILL (default 30s)")
+  app.add_option("--stop-signal", raw.stop_signal,
+                 "Asks a worker to stop (default TERM; QUIT for php-fpm-like apps)")
+      ->type_name("SIGNAL")
+      ->group(pool);
+  app.add_option("--graceful-timeout", raw.graceful_timeout, "stop_signal to SIGKILL (default 30s)")
       ->type_name("DURATION")
       ->group(pool);
   app.add_option("--min-uptime", raw.min_uptime, "Shorter lives are failed starts (default 1s)")
@@ -268,6 +318,36 @@ std::optional<options> parse(int argc, char** argv) {
       ->group(pool);
   app.add_option("--max-rss", raw.max_rss, "Replace a worker whose memory passes this")
       ->type_name("SIZE")
+      ->group(pool);
+  app.add_option("--mode", raw.mode, "static (default), dynamic or ondemand [mode]")
+      ->type_name("MODE")
+      ->group(pool);
+  app.add_option("--max-workers", raw.max_workers, "dynamic, ondemand: the most workers")
+      ->type_name("N")
+      ->group(pool);
+  app.add_option("--min-spare", raw.min_spare, "dynamic: fewest idle workers (default 1)")
+      ->type_name("N")
+      ->group(pool);
+  app.add_option("--max-spare", raw.max_spare, "dynamic: most idle workers (default 3)")
+      ->type_name("N")
+      ->group(pool);
+  app.add_option("--start-workers", raw.start_workers, "dynamic: workers at start")
+      ->type_name("N")
+      ->group(pool);
+  app.add_option("--idle-timeout", raw.idle_timeout, "ondemand: stop a worker idle this long (10s)")
+      ->type_name("DURATION")
+      ->group(pool);
+  app.add_option("--max-requests", raw.max_requests,
+                 "Replace a worker after N requests (fcgikit apps)")
+      ->type_name("N")
+      ->group(pool);
+  app.add_option("--request-timeout", raw.request_timeout,
+                 "Kill a worker whose handler runs longer (fcgikit apps)")
+      ->type_name("DURATION")
+      ->group(pool);
+  app.add_option("--slowlog-timeout", raw.slowlog_timeout,
+                 "Log a handler running longer (fcgikit apps)")
+      ->type_name("DURATION")
       ->group(pool);
   app.add_option("--rlimit-nofile", raw.rlimit_nofile, "Workers' open file limit")
       ->type_name("N")

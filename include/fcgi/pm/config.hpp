@@ -28,12 +28,28 @@ class config_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// How a pool is sized, like php-fpm's `pm`.
+enum class pool_mode : std::uint8_t {
+  static_size,  ///< "static": always `workers`
+  dynamic,      ///< between min_spare and max_spare idle workers, at most max_workers
+  ondemand,     ///< no worker until a connection waits; idle ones stop after idle_timeout
+};
+std::string_view to_string(pool_mode m) noexcept;
+
 struct pool_config {
   std::string name;
   std::string listen_text;           ///< as written, for logs
   runtime::endpoint listen;          ///< parsed listen_text
   std::vector<std::string> command;  ///< argv; command[0] is the program
   unsigned workers = 1;              ///< static pool size, 1..1024
+  pool_mode mode = pool_mode::static_size;
+  // dynamic and ondemand pools (busy/idle from the scoreboard, or the listen queue for
+  // applications that do not report).
+  unsigned max_workers = 0;    ///< required by dynamic and ondemand, 1..1024
+  unsigned min_spare = 1;      ///< dynamic: start workers while fewer are idle
+  unsigned max_spare = 3;      ///< dynamic: stop idle workers above this many
+  unsigned start_workers = 0;  ///< dynamic: at start; 0 = min_spare + (max_spare - min_spare) / 2
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(10)};  ///< ondemand
 
   // Who the workers are and where they run (applied in the child before exec, in this order:
   // rlimits, umask, chroot, chdir, setgroups, setgid, setuid).
@@ -61,12 +77,20 @@ struct pool_config {
   /// A worker whose resident memory (VmRSS) passes this many bytes is replaced gracefully
   /// (checked once a second). 0 = no limit.
   std::uint64_t max_rss = 0;
-  // Request-level limits: parsed and validated, acted on by a later increment (they need the
-  // runtime's scoreboard; see docs/fcgi-pm.md).
-  std::uint64_t max_requests = 0;  ///< 0 = unlimited
+  // Request-level limits, read from the worker's scoreboard: they apply to fcgikit
+  // applications only (libfcgi or Go workers never report; see docs/fcgi-pm.md).
+  /// A worker that has served this many requests is replaced gracefully. 0 = unlimited.
+  std::uint64_t max_requests = 0;
+  /// A worker whose handler runs longer is killed (SIGTERM, SIGKILL after a short grace).
+  /// 0 = none.
   std::chrono::milliseconds request_timeout{0};
+  /// A handler running longer is logged once (php-fpm's request_slowlog_timeout). 0 = off.
+  std::chrono::milliseconds slowlog_timeout{0};
 
   // Lifecycle.
+  /// What asks a worker to finish its requests and exit (stop, reload, recycle, shrink).
+  /// libfcgi and Go apps die at once on SIGTERM; php-fpm's workers stop gracefully on SIGQUIT.
+  int stop_signal = 15;  // SIGTERM (<csignal> is not included here)
   std::chrono::milliseconds graceful_timeout{std::chrono::seconds(30)};
   /// A worker that exits sooner than this after its start counts as a failed start (backoff);
   /// during a reload a new worker must have been up this long before an old one is stopped.
@@ -102,6 +126,17 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 std::optional<std::uint64_t> parse_size(std::string_view text);
 /// "022", "0660", "660" (octal, at most 0777) → mode; nullopt when malformed.
 std::optional<mode_t> parse_mode(std::string_view text);
+
+/// "TERM", "SIGTERM", "QUIT", "INT", "HUP", "USR1", "USR2", "WINCH" (with or without SIG) →
+/// the signal number; nullopt otherwise.
+std::optional<int> parse_signal(std::string_view text);
+
+/// The top-level `status_listen` of a config file ("" when the file has none); throws
+/// config_error like load_config_file.
+std::string load_status_listen(const std::string& path);
+
+/// "static", "dynamic", "ondemand"; nullopt otherwise.
+std::optional<pool_mode> parse_pool_mode(std::string_view text);
 
 /// The pool name a command line pool gets: the program's file name ("./bin/app" → "app").
 std::string default_pool_name(const std::vector<std::string>& command);

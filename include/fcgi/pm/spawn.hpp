@@ -3,11 +3,12 @@
 // the resolved uid, gid and groups — is computed before fork, into a spawn_plan.
 //
 // In the child, in this order: the listening socket onto fd 0 (the FastCGI convention), the
-// log onto fds 1 and 2, every other fd closed; a session and process group of its own;
-// PR_SET_PDEATHSIG(SIGKILL) and a check that the manager is still its parent; rlimits, umask,
-// chroot, chdir; setgroups, setgid, setuid (and a check that setuid(0) then fails); signal
-// mask and dispositions reset; execve with an environment built from scratch. A failing step
-// is sent back to the manager over a close-on-exec pipe, so the log says what failed and why.
+// log onto fds 1 and 2, the worker's scoreboard onto fd 3, every other fd closed; a session and
+// process group of its own; PR_SET_PDEATHSIG(SIGKILL) and a check that the manager is still its
+// parent; rlimits, umask, chroot, chdir; setgroups, setgid, setuid (and a check that setuid(0) then
+// fails); signal mask and dispositions reset; execve with an environment built from scratch. A
+// failing step is sent back to the manager over a close-on-exec pipe, so the log says what failed
+// and why.
 #pragma once
 
 #include <sys/types.h>
@@ -95,10 +96,13 @@ struct spawn_result {
   [[nodiscard]] bool ok() const noexcept { return error == 0 && pid > 0; }
 };
 
-/// Forks and execs one worker with `listen_fd` as its fd 0 and `log_fd` as its fds 1 and 2.
+/// Forks and execs one worker with `listen_fd` as its fd 0, `log_fd` as its fds 1 and 2 and,
+/// when it is not -1, `scoreboard_fd` as its fd 3 (the plan's environment then names it:
+/// FCGI_PM_SCOREBOARD=3).
 /// Returns once the child has exec'd (or failed to): the manager blocks for the few
 /// microseconds the child needs. The manager must have fds 0, 1, 2 open (fcgi-pm opens
 /// /dev/null on any that is closed) so the pipe and the listener are at 3 or above.
-spawn_result spawn_worker(const spawn_plan& plan, int listen_fd, int log_fd);
+spawn_result spawn_worker(const spawn_plan& plan, int listen_fd, int log_fd,
+                          int scoreboard_fd = -1);
 
 }  // namespace fcgi::pm

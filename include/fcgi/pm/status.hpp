@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,17 +21,24 @@ namespace fcgi::pm {
 
 struct worker_status {
   pid_t pid = 0;
-  /// "starting" (up less than min_uptime), "running", "stopping" (SIGTERM sent).
+  /// "starting" (up less than min_uptime); then, from its scoreboard, "idle" or "busy", or
+  /// "unknown" (not an fcgikit application); "stopping" (SIGTERM sent).
   std::string state;
   clock::time_point started;
   unsigned generation = 0;
+  std::uint64_t requests = 0;  ///< requests it completed (fcgikit applications)
 };
 
 struct pool_status {
   std::string name;
   std::string listen;
-  unsigned configured = 0;  ///< the pool's `workers`
-  std::uint64_t restarts = 0;
+  std::string mode = "static";  ///< "static", "dynamic", "ondemand"
+  unsigned configured = 0;      ///< workers wanted now: `workers` for a static pool
+  std::uint64_t restarts = 0;   ///< the sum of restarts_by_reason
+  /// "crash" (exited unasked), "max_requests", "max_rss", "request_timeout", "untrusted".
+  std::map<std::string, std::uint64_t> restarts_by_reason;
+  std::uint64_t requests = 0;       ///< completed by its workers, past and present
+  std::uint64_t slow_requests = 0;  ///< handler runs past slowlog_timeout
   unsigned failed_starts_in_a_row = 0;
   unsigned generation = 0;  ///< reloads this pool went through
   std::vector<worker_status> workers;
@@ -45,13 +53,18 @@ struct manager_status {
 };
 
 /// {"pid":..,"uptime_seconds":..,"reloads":..,"stopping":..,"pools":[{"name":..,"listen":..,
-/// "workers_configured":..,"workers":{"starting":..,"running":..,"stopping":..},"restarts":..,
-/// "failed_starts_in_a_row":..,"generation":..,"processes":[{"pid":..,"state":..,
-/// "uptime_seconds":..,"generation":..}]}]}
+/// "mode":..,"workers_configured":..,"workers":{"starting":..,"idle":..,"busy":..,"unknown":..,
+/// "stopping":..,"running":..},"requests":..,"slow_requests":..,"restarts":..,
+/// "restarts_by_reason":{"crash":..,"max_requests":..,"max_rss":..,"request_timeout":..,
+/// "untrusted":..},"failed_starts_in_a_row":..,"generation":..,"processes":[{"pid":..,
+/// "state":..,"requests":..,"uptime_seconds":..,"generation":..}]}]}
+/// ("running" is idle + busy + unknown.)
 std::string to_json(const manager_status& status, clock::time_point now);
 /// Prometheus text format 0.0.4: fcgi_pm_uptime_seconds, fcgi_pm_reloads_total,
-/// fcgi_pm_workers{pool,state}, fcgi_pm_workers_configured{pool}, fcgi_pm_restarts_total{pool},
-/// fcgi_pm_failed_starts_in_a_row{pool}.
+/// fcgi_pm_workers{pool,state} (starting, idle, busy, unknown, stopping),
+/// fcgi_pm_workers_configured{pool}, fcgi_pm_requests_total{pool},
+/// fcgi_pm_slow_requests_total{pool}, fcgi_pm_restarts_total{pool,reason},
+/// fcgi_pm_worker_requests_total{pool,pid}, fcgi_pm_failed_starts_in_a_row{pool}.
 std::string to_prometheus(const manager_status& status, clock::time_point now);
 
 /// Serves GET (any path) with the latest snapshot: JSON, or Prometheus text with

@@ -1,5 +1,7 @@
 #include <fcgi/pm/config.hpp>
 
+#include <csignal>
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -63,6 +65,7 @@ allowed_clients = ["127.0.0.1", "::1"]
 max_requests = 500
 max_rss = "256M"
 request_timeout = "60s"
+slowlog_timeout = "5s"
 graceful_timeout = 10
 min_uptime = "500ms"
 backoff_initial = 0.25
@@ -93,6 +96,7 @@ socket_group = "www-data"
   EXPECT_EQ(web.max_requests, 500U);
   EXPECT_EQ(web.max_rss, 256U << 20);
   EXPECT_EQ(web.request_timeout, 60s);
+  EXPECT_EQ(web.slowlog_timeout, 5s);
   EXPECT_EQ(web.graceful_timeout, 10s);
   EXPECT_EQ(web.min_uptime, 500ms);
   EXPECT_EQ(web.backoff_initial, 250ms);
@@ -250,6 +254,55 @@ TEST(pm_config, default_pool_name_is_the_program) {
   EXPECT_EQ(fcgi::pm::default_pool_name({"./bin/hello", "x"}), "hello");
   EXPECT_EQ(fcgi::pm::default_pool_name({"app"}), "app");
   EXPECT_EQ(fcgi::pm::default_pool_name({}), "app");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(pm_config, dynamic_and_ondemand_pools) {
+  const auto pools = parse_config(std::string(minimal) +
+                                      "mode = \"dynamic\"\nmax_workers = 8\nmin_spare = 2\n"
+                                      "max_spare = 4\nstart_workers = 3\n",
+                                  "app.toml");
+  EXPECT_EQ(pools[0].mode, fcgi::pm::pool_mode::dynamic);
+  EXPECT_EQ(pools[0].max_workers, 8U);
+  EXPECT_EQ(pools[0].min_spare, 2U);
+  EXPECT_EQ(pools[0].max_spare, 4U);
+  EXPECT_EQ(pools[0].start_workers, 3U);
+  const auto ondemand = parse_config(
+      std::string(minimal) + "mode = \"ondemand\"\nmax_workers = 4\nidle_timeout = \"5s\"\n",
+      "app.toml");
+  EXPECT_EQ(ondemand[0].mode, fcgi::pm::pool_mode::ondemand);
+  EXPECT_EQ(ondemand[0].idle_timeout, std::chrono::seconds(5));
+  EXPECT_NE(error_of(std::string(minimal) + "mode = \"dynamic\"\n").find("needs max_workers"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(minimal) +
+                     "mode = \"dynamic\"\nmax_workers = 4\nmin_spare = 3\nmax_spare = 2\n")
+                .find("1 <= min_spare <= max_spare <= max_workers"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(minimal) + "mode = \"adaptive\"\n")
+                .find("must be \"static\", \"dynamic\" or \"ondemand\""),
+            std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(pm_config, stop_signal_and_a_top_level_status_listen) {
+  const auto pools = parse_config(
+      "status_listen = \"unix:/run/st.sock\"\n" + std::string(minimal) + "stop_signal = \"QUIT\"\n",
+      "app.toml");
+  EXPECT_EQ(pools[0].stop_signal, SIGQUIT);
+  EXPECT_EQ(fcgi::pm::parse_signal("SIGUSR1"), SIGUSR1);
+  EXPECT_EQ(fcgi::pm::parse_signal("TERM"), SIGTERM);
+  EXPECT_FALSE(fcgi::pm::parse_signal("KILL"));
+  EXPECT_NE(error_of(std::string(minimal) + "stop_signal = \"STOP\"\n")
+                .find("app.toml:5: pool.app.stop_signal: 'STOP' is not a signal fcgi-pm sends"),
+            std::string::npos);
+  EXPECT_NE(error_of("status_listen = \"nowhere\"\n" + std::string(minimal)).find("status_listen"),
+            std::string::npos);
 }
 
 }  // namespace
