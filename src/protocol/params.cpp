@@ -77,18 +77,19 @@ constexpr std::size_t name_slot(std::string_view name) noexcept {
   return (key * name_hash_multiplier) >> (32U - name_hash_bits);
 }
 
-using guarded_table = std::array<std::int8_t, std::size_t{1} << name_hash_bits>;
+using guarded_table = std::array<std::uint8_t, std::size_t{1} << name_hash_bits>;
+constexpr std::uint8_t no_guarded_name = 0xff;
 
 /// The table, or an empty optional when two names share a slot or a length is out of range.
 constexpr std::optional<guarded_table> make_guarded_table() {
   guarded_table table{};
-  table.fill(-1);
+  table.fill(no_guarded_name);
   for (std::size_t i = 0; i < guarded_names.size(); ++i) {
     const std::string_view name = guarded_names[i];
     if (name.size() < shortest_guarded || name.size() > longest_guarded) return std::nullopt;
-    std::int8_t& slot = table[name_slot(name)];
-    if (slot >= 0) return std::nullopt;
-    slot = static_cast<std::int8_t>(i);
+    std::uint8_t& slot = table[name_slot(name)];
+    if (slot != no_guarded_name) return std::nullopt;
+    slot = static_cast<std::uint8_t>(i);
   }
   return table;
 }
@@ -107,9 +108,9 @@ bool equal_short(const char* a, const char* b, std::size_t size) noexcept {
 int guarded_index(std::string_view name) noexcept {
   // One unsigned compare for shortest_guarded <= size <= longest_guarded.
   if (name.size() - shortest_guarded > longest_guarded - shortest_guarded) return -1;
-  const std::int8_t i = guarded_by_hash[name_slot(name)];
-  if (i < 0) return -1;
-  const std::string_view candidate = guarded_names[static_cast<std::size_t>(i)];
+  const std::uint8_t i = guarded_by_hash[name_slot(name)];
+  if (i == no_guarded_name) return -1;
+  const std::string_view candidate = guarded_names[i];
   if (candidate.size() != name.size() || !equal_short(candidate.data(), name.data(), name.size())) {
     return -1;
   }

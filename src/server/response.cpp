@@ -82,11 +82,12 @@ response& response::header(std::string_view name, std::string_view value) {
   char* out = head_.data() + at;
   std::memcpy(out, name.data(), name.size());
   out += name.size();
-  std::memcpy(out, ": ", 2);
-  out += 2;
+  *out++ = ':';
+  *out++ = ' ';
   if (!value.empty()) std::memcpy(out, value.data(), value.size());
   out += value.size();
-  std::memcpy(out, "\r\n", 2);
+  out[0] = '\r';
+  out[1] = '\n';
   return *this;
 }
 
