@@ -177,7 +177,9 @@ void connection::after_io() {
     close();
     return;
   }
-  if (stopping_ && had_request_ && requests_.empty() && protocol_.output().empty()) {
+  // Stopping: close once idle, but not under a request whose records are still arriving.
+  if (stopping_ && had_request_ && requests_.empty() && protocol_.active_requests() == 0 &&
+      protocol_.output().empty()) {
     close();
     return;
   }
@@ -233,14 +235,15 @@ void connection::on_event(const app_event& ev) {
 
 void connection::on_params_ready(const app_event& ev) {
   shared_state& shared = owner_.shared;
-  // The first request of a connection accepted before the stop is served: the web server
-  // connected while this process still accepted, typically on a listening socket shared with
-  // the processes that replace it (a reload by fcgi-pm, HOSTILE E-59). Refusing it would fail
-  // a request that no other process can take any more.
-  const bool first = !had_request_;
+  // During a stop, a request that reaches a connection still open is served, and the connection
+  // closes once idle (after_io). The web server sent it before it could know: the first request
+  // of a connection accepted before the stop (on a socket shared with the processes replacing
+  // this one: an fcgi-pm reload, HOSTILE E-59), or the next request on a kept connection that
+  // was busy when the stop began. Refusing it (OVERLOADED) fails it: nginx answers 502 and does
+  // not retry. A web server sends one request at a time per connection, so this is at most one
+  // request more per connection, and stop_grace bounds the whole stop.
   had_request_ = true;
-  if ((shared.stopping.load(std::memory_order_relaxed) && !first) ||
-      shared.requests_in_flight.load(std::memory_order_relaxed) >= shared.config.max_requests) {
+  if (shared.requests_in_flight.load(std::memory_order_relaxed) >= shared.config.max_requests) {
     ++shared.requests_overloaded;
     protocol_.reject_request(ev.request, protocol::protocol_status::overloaded);
     return;

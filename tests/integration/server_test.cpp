@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -431,6 +433,39 @@ TEST(server, stop_serves_the_first_request_of_a_connection_accepted_before_it) {
   EXPECT_EQ(s.stop_and_wait(), 0);
   EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, std::chrono::milliseconds(3500));
   ::close(silent);
+}
+
+TEST(server, stop_serves_the_next_request_on_a_kept_connection_then_closes_it) {
+  // nginx with fastcgi_keep_conn sends its next request as soon as it has an answer; one that
+  // meets a stop must be answered (an OVERLOADED reply is a 502 nginx never retries), and the
+  // connection then closes.
+  running_server s(quiet_config(), [](server& app) { app.responder(with_hello(echo_body)); });
+  client c(s.connect());
+  const std::string keep_conn_begin("\0\1\1\0\0\0\0\0", 8);
+  c.send_raw(raw_record(1, 1, keep_conn_begin) + raw_record(4, 1, "") + raw_record(5, 1, "one"));
+  expect_still_serving(s);  // the server has seen request 1 begin
+  s.app().stop();
+  c.send_raw(raw_record(5, 1, "") + raw_record(1, 2, keep_conn_begin) + raw_record(4, 2, "") +
+             raw_record(5, 2, "two") + raw_record(5, 2, ""));
+  // Everything until the server closes, then both answers out of it.
+  std::string answer;
+  std::array<char, 4096> chunk{};
+  for (ssize_t n = 0; (n = ::recv(c.fd(), chunk.data(), chunk.size(), 0)) > 0;)
+    answer.append(chunk.data(), static_cast<std::size_t>(n));
+  std::map<std::uint16_t, std::string> out;
+  std::map<std::uint16_t, int> status;
+  for (protocol::record_header h; protocol::decode_header(protocol::as_bytes(answer), h) != 0 &&
+                                  answer.size() >= h.record_size();
+       answer.erase(0, h.record_size())) {
+    const std::string content = answer.substr(protocol::header_size, h.content_length);
+    if (h.is(protocol::record_type::stdout_stream)) out[h.request_id] += content;
+    if (h.is(protocol::record_type::end_request)) status[h.request_id] = content.at(4);
+  }
+  ASSERT_EQ(status.count(1), 1U);
+  ASSERT_EQ(status.count(2), 1U) << "request 2 was never answered";
+  EXPECT_EQ(status[2], 0);  // REQUEST_COMPLETE, not OVERLOADED
+  EXPECT_TRUE(out[2].ends_with("two")) << out[2];
+  EXPECT_EQ(s.stop_and_wait(), 0);
 }
 
 TEST(server, web_server_addrs_allowlist_refuses_other_peers) {
