@@ -272,21 +272,29 @@ void scoreboard_writer::heartbeat(unsigned thread) noexcept {
   store(reinterpret_cast<page*>(map_)->slots[thread].heartbeat_ns, now_ns());  // NOLINT
 }
 
-void scoreboard_writer::handler_started(unsigned thread, std::string_view what) noexcept {
+void scoreboard_writer::handler_started(unsigned thread, std::string_view method,
+                                        std::string_view target) noexcept {
   if (thread >= threads_) return;
   slot_words& slot = reinterpret_cast<page*>(map_)->slots[thread];  // NOLINT: the shared page
+  std::array<char, layout::what_capacity> bytes{};
+  std::size_t size = 0;
+  const auto append = [&bytes, &size](std::string_view part) {
+    const std::size_t n = std::min(part.size(), bytes.size() - size);
+    std::memcpy(bytes.data() + size, part.data(), n);
+    size += n;
+  };
+  append(method);
+  if (!method.empty() && !target.empty()) append(" ");
+  append(target);
   const std::uint64_t sequence = load(slot.sequence);
   store(slot.sequence, sequence + 1);
   std::atomic_thread_fence(std::memory_order_release);
-  what = what.substr(0, layout::what_capacity);
-  std::array<char, layout::what_capacity> bytes{};
-  std::memcpy(bytes.data(), what.data(), what.size());
-  for (std::size_t i = 0; i < (what.size() + 7) / 8; ++i) {
+  for (std::size_t i = 0; i < (size + 7) / 8; ++i) {
     std::uint64_t word = 0;
     std::memcpy(&word, bytes.data() + i * sizeof word, sizeof word);
     store(slot.what[i], word);
   }
-  store(slot.what_length, what.size());
+  store(slot.what_length, size);
   store(slot.handler_started_ns, now_ns());
   store(slot.sequence, sequence + 2, std::memory_order_release);
 }

@@ -84,8 +84,12 @@ std::uint32_t invoke_handler(const server::handler& handler, request& req, respo
   return app_status;
 }
 
+std::string_view target_of(const request& req) noexcept {
+  return req.request_uri().empty() ? req.script_name() : req.request_uri();
+}
+
 std::string describe(const request& req) {
-  const std::string_view uri = req.request_uri().empty() ? req.script_name() : req.request_uri();
+  const std::string_view uri = target_of(req);
   std::string text(req.method());
   if (!text.empty()) text += ' ';
   text += uri.empty() ? std::string_view("(no REQUEST_URI or SCRIPT_NAME)") : uri;
@@ -367,7 +371,8 @@ void connection::run_handler(request_state& state) {
   const clock::time_point began = limit.count() > 0 ? clock::now() : clock::time_point{};
   // A handler that blocks this thread stops its heartbeat: the process manager's scoreboard
   // then shows what it is running and since when (a slow log, and a reason to replace it).
-  if (shared.scoreboard) shared.scoreboard->handler_started(owner_.index, describe(req));
+  if (shared.scoreboard)
+    shared.scoreboard->handler_started(owner_.index, req.method(), target_of(req));
   res.end(invoke_handler(handler, req, res, shared));  // no-op when the handler ended it
   if (shared.scoreboard) shared.scoreboard->handler_finished(owner_.index);
   if (limit.count() > 0 && clock::now() - began > limit) {

@@ -57,6 +57,8 @@ std::uint32_t invoke_handler(const server::handler& handler, request& req, respo
                              const shared_state& shared);
 /// How log lines name a request: its method and REQUEST_URI (else SCRIPT_NAME).
 std::string describe(const request& req);
+/// REQUEST_URI, else SCRIPT_NAME: what describe() names.
+std::string_view target_of(const request& req) noexcept;
 
 class worker;
 

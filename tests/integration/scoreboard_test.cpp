@@ -95,12 +95,15 @@ TEST(scoreboard_report, counters_heartbeats_and_a_blocked_handler_reach_the_mana
   }
   ASSERT_NE(busy, nullptr);
   EXPECT_EQ(busy->what, "GET /block?n=1");
-  std::this_thread::sleep_for(1500ms);
-  const runtime::scoreboard_snapshot later = read_board(board);
-  for (const auto& t : later.threads) {
-    if (!t.handler_started) continue;
-    EXPECT_GE(runtime::monotonic_now() - t.heartbeat, 1s) << "a blocked thread kept beating";
-  }
+  // Its heartbeat stops: it ages past 1 s (a thread that kept beating never would, and the
+  // wait would end at its deadline).
+  const auto stale = [](const runtime::scoreboard_snapshot& snap) {
+    for (const auto& t : snap.threads) {
+      if (t.handler_started && runtime::monotonic_now() - t.heartbeat >= 1s) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(stale(wait_for(board, stale))) << "a blocked thread kept beating";
   release = true;
   blocked.join();
   seen = wait_for(board, [](const auto& snap) {

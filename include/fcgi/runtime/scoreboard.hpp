@@ -129,8 +129,9 @@ class scoreboard_writer {
   };
   void publish(const counters& now) noexcept;
   void heartbeat(unsigned thread) noexcept;
-  /// `what` is truncated to scoreboard_layout::what_capacity bytes.
-  void handler_started(unsigned thread, std::string_view what) noexcept;
+  /// Records "METHOD TARGET" (truncated to scoreboard_layout::what_capacity bytes) and the
+  /// time. Composed in place: no allocation on the request path.
+  void handler_started(unsigned thread, std::string_view method, std::string_view target) noexcept;
   void handler_finished(unsigned thread) noexcept;
 
  private:

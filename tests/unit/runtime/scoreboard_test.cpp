@@ -82,7 +82,7 @@ TEST(scoreboard, a_writer_reports_counters_heartbeats_and_running_handlers) {
                    .requests_in_flight = 3,
                    .connections = 7,
                    .connections_accepted = 90});
-  writer->handler_started(1, "GET /slow?x=1");
+  writer->handler_started(1, "GET", "/slow?x=1");
   const scoreboard_snapshot s = snapshot_of(board);
   ASSERT_TRUE(s.attached);
   EXPECT_EQ(s.pid, ::getpid());
@@ -115,9 +115,9 @@ TEST(scoreboard, heartbeats_move_forward) {
 TEST(scoreboard, long_and_unprintable_requests_are_cut_and_masked) {
   const scoreboard board = scoreboard::create();
   const auto writer = attached_writer(board, 1);
-  writer->handler_started(0, "GET /" + std::string(500, 'a'));
+  writer->handler_started(0, "GET", "/" + std::string(500, 'a'));
   EXPECT_EQ(snapshot_of(board).threads.at(0).what.size(), layout::what_capacity);
-  writer->handler_started(0, std::string("GET /\x1b[2J\n\xff", 11));
+  writer->handler_started(0, "GET", std::string("/\x1b[2J\n\xff", 7));
   EXPECT_EQ(snapshot_of(board).threads.at(0).what, "GET /?[2J??");
 }
 
