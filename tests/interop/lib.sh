@@ -439,6 +439,28 @@ interop_end() {
   exit 0
 }
 
+# nginx_conf_head CONNECTIONS: the start of an nginx.conf that runs in the foreground from
+# $T/nginx, up to the temp paths inside `http {`; the caller adds its upstreams and servers,
+# then the closing brace.
+nginx_conf_head() {
+  # As root, the workers would run as nobody and could not reach the sockets in $T.
+  if ((EUID == 0)); then echo 'user root;'; fi
+  cat <<EOF
+daemon off;
+worker_processes 1;
+pid $T/nginx/nginx.pid;
+error_log stderr notice;
+events { worker_connections $1; }
+http {
+  access_log off;
+  client_body_temp_path $T/nginx/body;
+  fastcgi_temp_path $T/nginx/fastcgi;
+  proxy_temp_path $T/nginx/proxy;
+  uwsgi_temp_path $T/nginx/uwsgi;
+  scgi_temp_path $T/nginx/scgi;
+EOF
+}
+
 # ---- the checks every peer runs ------------------------------------------------------------
 
 # check_hello URL: the hello example's exact body.

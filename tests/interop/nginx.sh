@@ -17,23 +17,8 @@ start_app echo_keep echo unix "$T/echo-keep.sock"
 
 port=$(free_port)
 mkdir -p "$T/nginx"
-# As root, the workers would run as nobody and could not reach the sockets in $T.
-run_as=''
-((EUID == 0)) && run_as='user root;'
-cat >"$T/nginx/nginx.conf" <<EOF
-$run_as
-daemon off;
-worker_processes 1;
-pid $T/nginx/nginx.pid;
-error_log stderr notice;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $T/nginx/body;
-  fastcgi_temp_path $T/nginx/fastcgi;
-  proxy_temp_path $T/nginx/proxy;
-  uwsgi_temp_path $T/nginx/uwsgi;
-  scgi_temp_path $T/nginx/scgi;
+nginx_conf_head 64 >"$T/nginx/nginx.conf"
+cat >>"$T/nginx/nginx.conf" <<EOF
   client_max_body_size 64m;
 
   upstream fcgikit_keep {

@@ -20,22 +20,8 @@ wait_unix "$T/hello.sock" "${pid_of[pm]}" "fcgi-pm's socket"
 
 port=$(free_port)
 mkdir -p "$T/nginx"
-run_as=''
-((EUID == 0)) && run_as='user root;'
-cat >"$T/nginx/nginx.conf" <<EOF
-$run_as
-daemon off;
-worker_processes 1;
-pid $T/nginx/nginx.pid;
-error_log stderr notice;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path $T/nginx/body;
-  fastcgi_temp_path $T/nginx/fastcgi;
-  proxy_temp_path $T/nginx/proxy;
-  uwsgi_temp_path $T/nginx/uwsgi;
-  scgi_temp_path $T/nginx/scgi;
+nginx_conf_head 256 >"$T/nginx/nginx.conf"
+cat >>"$T/nginx/nginx.conf" <<EOF
   upstream pool_keep {
     server unix:$T/hello.sock;
     keepalive 16;
